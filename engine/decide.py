@@ -1,0 +1,249 @@
+"""Decide one case: which questions are still needed, and once complete, the advice.
+
+The advice is resolved in Python from the *set* of rules durable-rules fired, never from
+firing order:
+
+1. route rules conclude candidate outcomes; the candidate highest in ``precedence`` wins
+   (no route at all gives the rule set's ``fallback``: do not share);
+2. the winning outcome and its verdict are asserted as ``advice.outcome`` and
+   ``advice.verdict``, so that data and condition rules can depend on them;
+3. each requested data category is withheld when a fired withhold rule names it, allowed
+   when a fired allow rule names it, and otherwise withheld by default (data
+   minimisation); with a ``do_not_share`` verdict everything is withheld;
+4. conditions are those of the winning route rules and of fired condition rules; the
+   engine adds ``consult_privacy_officer`` when the advice rests on a source that is not
+   verified or not in force on the decision date, or on a rule marked ``confirm``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.compiler import encode_answer, program_for
+from engine.conditions import NEGATED
+from engine.durable_host import DurableEngine
+from engine.reference import relevance
+from engine.ruleset import ADVICE_OUTCOME, ADVICE_VERDICT, CompiledRule, Ruleset
+from legal_bases.catalogue import Text
+
+CONSULT_PRIVACY_OFFICER = "consult_privacy_officer"
+
+
+@dataclass(frozen=True)
+class Withheld:
+    category: str
+    reason: Text
+    rule: str
+
+
+@dataclass(frozen=True)
+class Step:
+    rule: str
+    kind: str           # derived | route | data | condition | fallback | caution
+    text: Text
+    cites: list[str]
+    facts: dict[str, Any]
+
+
+@dataclass
+class Advice:
+    outcome: str
+    verdict: str
+    recipient: str | None
+    legal_bases: list[str]
+    conditions: list[str]
+    allowed: list[str]
+    withheld: list[Withheld]
+    explanation: list[Step]
+    unverified: list[str]
+    fired: list[str] = field(default_factory=list)   # every durable rule that fired, sorted
+
+
+@dataclass
+class Decision:
+    ruleset: Ruleset
+    answers: dict[str, Any]
+    relevant: list[str]
+    missing: list[str]
+    ignored: list[str]
+    advice: Advice | None
+    to_ask: list[str] = field(default_factory=list)
+    assumed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def to_json(self, lang: str = "nl") -> dict[str, Any]:
+        rs = self.ruleset
+        out: dict[str, Any] = {"ruleset": rs.meta(), "complete": self.complete, "missing": list(self.missing),
+                               "assumed": dict(self.assumed), "ignored": list(self.ignored), "advice": None}
+        a = self.advice
+        if a is None:
+            return out
+        out["advice"] = {
+            "outcome": a.outcome,
+            "verdict": a.verdict,
+            "recipient": a.recipient,
+            "legal_bases": [{"id": s, "citation": rs.sources[s].citation, "status": rs.sources[s].status}
+                            for s in a.legal_bases],
+            "conditions": list(a.conditions),
+            "data": {"allowed": list(a.allowed),
+                     "withheld": [{"category": w.category, "reason": w.reason.get(lang)} for w in a.withheld]},
+            "explanation": [{"rule": s.rule, "text": s.text.get(lang), "cites": list(s.cites), "facts": dict(s.facts)}
+                            for s in a.explanation],
+            "unverified": list(a.unverified),
+        }
+        return out
+
+
+def decide(rs: Ruleset, answers: dict[str, Any], *, on: dt.date | None = None) -> Decision:
+    walk = relevance(rs, answers)
+    ignored = [q.fact for q in rs.questions if q.fact in answers and q.fact not in walk.relevant]
+    advice = None
+    if not walk.missing:
+        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today())
+    return Decision(rs, dict(answers), walk.relevant, walk.missing, ignored, advice, walk.to_ask, walk.assumed)
+
+
+def run_engine(rs: Ruleset, known: dict[str, Any], choose) -> tuple[list, Any]:
+    """Run durable in two phases; ``choose(fired)`` returns (extra facts, result)."""
+    program = program_for(rs)
+    with DurableEngine.get().session(program) as session:
+        session.assert_facts([encode_answer(f, v, rs.facts[f]) for f, v in sorted(known.items())])
+        extra, result = choose(session.fired)
+        session.assert_facts([encode_answer(f, v, rs.facts[f]) for f, v in extra.items()])
+        return session.fired, result
+
+
+def _first_firings(fired) -> dict[str, tuple[int, dict]]:
+    """For each rule id, the firing of its lowest-numbered conjunct (deterministic)."""
+    out: dict[str, tuple[int, dict]] = {}
+    for key, matched in fired:
+        rule_id, _, k = key.rpartition("#")
+        k = int(k)
+        if rule_id not in out or k < out[rule_id][0]:
+            out[rule_id] = (k, matched)
+    return out
+
+
+def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.date) -> Advice:
+    route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
+
+    def choose(fired):
+        outcomes = {route_rules[rid].rule.then.outcome for rid in _first_firings(fired) if rid in route_rules}
+        outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
+        return {ADVICE_OUTCOME: outcome, ADVICE_VERDICT: rs.outcomes[outcome].verdict}, (outcome, bool(outcomes))
+
+    fired, (outcome, routed) = run_engine(rs, known, choose)
+    verdict = rs.outcomes[outcome].verdict
+    firings = _first_firings(fired)
+    steps: list[Step] = []
+    done: set[str] = set()
+
+    def facts_of_firing(matched: dict) -> dict[str, Any]:
+        out = {}
+        for fact in matched.values():
+            if fact.get("t") == "a" and fact["f"] in known:
+                out[fact["f"]] = known[fact["f"]]
+        return out
+
+    if assumed:
+        steps.append(Step("assumed", "assumed", Text(
+            nl="Niet beantwoord, dus aangenomen (het normale geval): " + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + ".",
+            en="Not answered, so assumed (the normal case): " + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + "."),
+            [], dict(assumed)))
+
+    def add(cr: CompiledRule) -> None:
+        if cr.id in done:
+            return
+        done.add(cr.id)
+        _, matched = firings[cr.id]
+        for fact in matched.values():       # the derived facts this firing rested on come first
+            if fact.get("t") == "d":
+                add(rs.derived[fact["n"]])
+        if cr.id.startswith(NEGATED):       # "x does not apply": implied by the steps around it
+            return
+        steps.append(Step(cr.id, cr.kind, cr.explain, cr.cites, facts_of_firing(matched)))
+
+    winners = [r for r in rs.rules if r.kind == "route" and r.id in firings and r.rule.then.outcome == outcome]
+    for r in winners:
+        add(r)
+    if not routed:
+        fb = rs.info.fallback
+        steps.append(Step("fallback", "fallback", fb.explain, list(fb.cites), {}))
+
+    # data
+    requested = list(known.get(rs.info.data_fact, []))
+    allowed: list[str] = []
+    withheld: list[Withheld] = []
+    data_rules = [r for r in rs.rules if r.kind == "data" and r.id in firings]
+    used_data_rules: list[CompiledRule] = []
+    for cat in requested:
+        if verdict == "do_not_share":
+            withheld.append(Withheld(cat, rs.outcomes[outcome].data_reason, outcome))
+            continue
+        blocker = next((r for r in data_rules if cat in r.rule.then.withhold), None)
+        if blocker:
+            withheld.append(Withheld(cat, blocker.rule.then.reason, blocker.id))
+            used_data_rules.append(blocker)
+            continue
+        opener = next((r for r in data_rules if cat in r.rule.then.allow), None)
+        if opener:
+            allowed.append(cat)
+            used_data_rules.append(opener)
+        else:
+            withheld.append(Withheld(cat, rs.info.default_withhold_reason, "default"))
+    for r in rs.rules:                      # keep file order in the explanation
+        if r in used_data_rules:
+            add(r)
+    if any(w.rule == "default" for w in withheld):
+        steps.append(Step("default-withhold", "data", rs.info.default_withhold_reason,
+                          list(rs.info.default_withhold_cites), {}))
+
+    # conditions
+    conditions: set[str] = set()
+    for r in winners:
+        conditions.update(r.rule.then.conditions)
+    for r in rs.rules:
+        if r.kind == "condition" and r.id in firings:
+            conditions.update(r.rule.then.conditions)
+            add(r)
+
+    # sources and caution
+    legal_bases: list[str] = []
+    for s in steps:
+        for sid in s.cites:
+            if sid not in legal_bases:
+                legal_bases.append(sid)
+    unverified = [sid for sid in legal_bases if rs.sources[sid].status != "verified"]
+    caution_reasons = []
+    route_sources = {sid for s in steps if s.kind in ("route", "derived", "fallback") for sid in s.cites}
+    weak = sorted(sid for sid in route_sources if rs.sources[sid].status == "unverified")
+    if weak:
+        caution_reasons.append(Text(
+            nl="Deze route steunt op een bron die nog niet is gecontroleerd: " + ", ".join(rs.sources[s].citation for s in weak)
+               + ". Vraag de privacyfunctionaris dit te bevestigen voordat je deelt.",
+            en="This route rests on a source that has not been verified: " + ", ".join(rs.sources[s].citation for s in weak)
+               + ". Ask the privacy officer to confirm before you share."))
+    stale = sorted(sid for sid in legal_bases if not rs.sources[sid].valid_on(on))
+    if stale:
+        caution_reasons.append(Text(
+            nl="Deze bron geldt niet (meer) op " + on.isoformat() + ": " + ", ".join(rs.sources[s].citation for s in stale)
+               + ". Laat de privacyfunctionaris de regels controleren.",
+            en="This source is not in force on " + on.isoformat() + ": " + ", ".join(rs.sources[s].citation for s in stale)
+               + ". Have the privacy officer check the rules."))
+    for s in list(steps):
+        cr = rs.rule(s.rule) if s.rule in done else None
+        if cr is not None and cr.rule is not None and cr.rule.confirm is not None:
+            caution_reasons.append(cr.rule.confirm)
+    for i, reason in enumerate(caution_reasons):
+        steps.append(Step(f"caution-{i + 1}", "caution", reason, [], {}))
+    if caution_reasons:
+        conditions.add(CONSULT_PRIVACY_OFFICER)
+
+    ordered_conditions = [c for c in rs.conditions if c in conditions]
+    return Advice(outcome=outcome, verdict=verdict, recipient=known.get(rs.info.recipient_fact),
+                  legal_bases=legal_bases, conditions=ordered_conditions, allowed=allowed, withheld=withheld,
+                  explanation=steps, unverified=unverified, fired=sorted(k for k, _ in fired))

@@ -1,0 +1,102 @@
+"""A loaded, checked rule set: everything the engine and the interview read."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.conditions import Conjunct, FactSpec, Node
+from engine.model import (CategoryInfo, ConditionInfo, Derived, GlossaryTerm, OutcomeInfo, Question, Rule,
+                          RulesetInfo)
+from legal_bases.catalogue import LegalSource, Text
+
+ADVICE_OUTCOME = "advice.outcome"
+ADVICE_VERDICT = "advice.verdict"
+VERDICTS = ("share", "do_not_share", "consult_anonymised")
+
+
+@dataclass(frozen=True)
+class Origin:
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class CompiledRule:
+    """A rule or derived fact with its parsed condition and its DNF conjuncts."""
+
+    id: str
+    kind: str                      # derived | route | data | condition
+    when: Node
+    conjuncts: list[Conjunct]
+    origin: Origin
+    rule: Rule | None = None
+    derived: Derived | None = None
+
+    @property
+    def cites(self) -> list[str]:
+        return list((self.rule or self.derived).cites)
+
+    @property
+    def explain(self) -> Text:
+        return (self.rule or self.derived).explain
+
+    @property
+    def title(self) -> Text:
+        return (self.rule or self.derived).title
+
+
+@dataclass
+class Ruleset:
+    info: RulesetInfo
+    precedence: list[str]
+    sections: dict[str, Text]
+    outcomes: dict[str, OutcomeInfo]
+    conditions: dict[str, ConditionInfo]
+    data_categories: dict[str, CategoryInfo]
+    glossary: dict[str, GlossaryTerm]
+    questions: list[Question]
+    ask_when: dict[str, Node | None]
+    derived: dict[str, CompiledRule]
+    rules: list[CompiledRule]
+    sources: dict[str, LegalSource]
+    facts: dict[str, FactSpec]
+    fingerprint: str
+    rules_dir: Path
+    sources_dir: Path
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    def question(self, fact: str) -> Question:
+        for q in self.questions:
+            if q.fact == fact:
+                return q
+        raise KeyError(fact)
+
+    def rule(self, rule_id: str) -> CompiledRule:
+        if rule_id in self.derived:
+            return self.derived[rule_id]
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def all_rules(self) -> list[CompiledRule]:
+        return list(self.derived.values()) + self.rules
+
+    def definition(self, name: str) -> Node:
+        return self.derived[name].when
+
+    def meta(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "fingerprint": self.fingerprint}
