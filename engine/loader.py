@@ -266,7 +266,13 @@ class _Loader:
         # normal forms, engine limits and reachability
         for cr in list(compiled_derived.values()) + compiled_rules:
             cr.conjuncts = dnf(nnf(cr.when))
-        self._add_companions(compiled_derived, derived_items)
+        self._add_companions(compiled_derived, compiled_rules)
+        for cr in list(compiled_derived.values()) + compiled_rules:
+            unknown = {leaf.name for conj in cr.conjuncts for leaf in conj
+                       if isinstance(leaf, DerivedRef) and leaf.name not in compiled_derived}
+            if unknown:  # cannot happen for a parsed rule set; guards the compiler itself
+                raise RulesetError([Problem(str(cr.origin.path), cr.origin.line, cr.origin.col,
+                                            f"internal: no definition for derived fact(s) {sorted(unknown)}")])
         for cr in list(compiled_derived.values()) + compiled_rules:
             item = (derived_items if cr.kind == "derived" else rule_items)[cr.id.lstrip(NEGATED)]
             if len(cr.conjuncts) > MAX_CONJUNCTS:
@@ -311,9 +317,9 @@ class _Loader:
             rules_dir=self.rules_dir, sources_dir=self.sources_dir, files=files,
         )
 
-    def _add_companions(self, compiled: dict[str, CompiledRule], items: dict[str, _Item]) -> None:
+    def _add_companions(self, compiled: dict[str, CompiledRule], rules: list[CompiledRule]) -> None:
         """For every derived fact used negatively, add '!name': true when it is known false."""
-        pending = [leaf.name for cr in list(compiled.values()) for conj in cr.conjuncts for leaf in conj
+        pending = [leaf.name for cr in list(compiled.values()) + rules for conj in cr.conjuncts for leaf in conj
                    if isinstance(leaf, DerivedRef) and leaf.name.startswith(NEGATED)]
         while pending:
             name = pending.pop()
@@ -355,7 +361,11 @@ class _Loader:
             visit(name, [])
 
     def _can_fire(self, cr: CompiledRule, facts, definition, ask_when) -> bool:
-        """Some answers make the rule fire *and* every fact it reads is asked under them."""
+        """Some answers make the rule fire *and* every fact it reads is asked under them.
+
+        A depth-first search over alternatives: take a satisfiable conjunct, pick a fact it
+        reads whose question has an ask_when not yet included, branch over the alternatives
+        of that ask_when, and so on until every fact read is accounted for."""
         def expand(node: Node) -> Node:
             if isinstance(node, DerivedRef):
                 if node.name.startswith(NEGATED):
@@ -367,31 +377,40 @@ class _Loader:
                 return Not(expand(node.item))
             return type(node)(tuple(expand(i) for i in node.items))
 
-        candidates = []
-        for conj in cr.conjuncts:
-            if not satisfiable(conj, facts):
-                continue
-            candidates.append(conj)
-        if not candidates:
-            return False
-        for conj in candidates:
-            parts: list[Node] = [expand(leaf) for leaf in conj]
-            needed = set().union(*(facts_of(p) for p in parts))
-            seen: set[str] = set()
-            while needed - seen:
-                fact = sorted(needed - seen)[0]
-                seen.add(fact)
-                cond = ask_when.get(fact)
-                if cond is not None:
-                    parts.append(expand(cond))
-                    needed |= facts_of(parts[-1])
-            whole = nnf(All(tuple(parts)))
+        budget = [20000]
+
+        def alternatives(node: Node) -> list:
             try:
-                alternatives = _bounded_dnf(whole)
+                return _bounded_dnf(nnf(expand(node)))
             except _TooLarge:
-                return True  # too large to decide cheaply; the scenario coverage report will show it
-            if any(satisfiable(a, facts) for a in alternatives):
+                return None  # type: ignore[return-value]
+
+        def search(conj: tuple, included: frozenset) -> bool:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise _TooLarge
+            if not satisfiable(conj, facts):
+                return False
+            pending = sorted({leaf.fact for leaf in conj if isinstance(leaf, Test)} - included)
+            pending = [f for f in pending if ask_when.get(f) is not None]
+            if not pending:
                 return True
+            fact = pending[0]
+            alts = alternatives(ask_when[fact])
+            if alts is None:
+                raise _TooLarge
+            return any(search(conj + alt, included | {fact}) for alt in alts)
+
+        try:
+            for conj in cr.conjuncts:
+                alts = alternatives(All(conj))
+                if alts is None:
+                    raise _TooLarge
+                for alt in alts:
+                    if search(alt, frozenset()):
+                        return True
+        except _TooLarge:
+            return True  # too large to decide cheaply; the scenario coverage report will show it
         return False
 
 

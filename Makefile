@@ -1,0 +1,44 @@
+# Deelwijzer: two commands.
+#   make run   creates .venv, installs, starts the interview on the bundled rule set
+#              (a demo signing key is generated on first use, in .demo/)
+#   make test  same set-up, then the whole test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO := $(CURDIR)/.demo
+
+.PHONY: run test bench check clean demo-key
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Deelwijzer needs Python 3.11 or 3.12 (durable-rules does not build on 3.13). Run: make PY=python3.12 ...")'
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo-key: $(STAMP)
+	@mkdir -p $(DEMO)
+	@if [ ! -f $(DEMO)/keys/private-key.p12 ]; then \
+	  umask 077; printf 'demo-passphrase-change-me\n' > $(DEMO)/passphrase; \
+	  $(BIN)/deelwijzer keys init --out $(DEMO)/keys --owner "Demo (Deelwijzer)" --passphrase-file $(DEMO)/passphrase && \
+	  $(BIN)/deelwijzer keys trust $(DEMO)/keys/public-key.pem --trusted-keys $(DEMO)/trusted-keys.json --owner "Demo (Deelwijzer)" && \
+	  echo "Demo signing key created in $(DEMO)/keys; its passphrase is in $(DEMO)/passphrase (demo only)."; \
+	fi
+
+run: demo-key
+	DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/deelwijzer rules check && $(BIN)/deelwijzer rules test
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/audit.py --records 20000
+	$(BIN)/python bench/tui_start.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

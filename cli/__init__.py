@@ -1,0 +1,1 @@
+"""The ``deelwijzer`` command line."""

@@ -1,0 +1,91 @@
+"""``deelwijzer decide CASE``: one case in, one explained advice out (and optionally signed)."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from cli.common import UsageError, add_rules_options, fail, read_case, rules_dir
+
+
+def register(sub) -> None:
+    p = sub.add_parser("decide", help="decide one case file (YAML or JSON {answers: {...}})",
+                       description="Decide one case: which questions are still needed, or the advice with its legal sources.")
+    p.add_argument("case", type=Path, help="case file: YAML or JSON with an 'answers' mapping")
+    add_rules_options(p)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language of texts (default nl)")
+    p.add_argument("--sign", action="store_true", help="also append a signed audit record")
+    p.add_argument("--key", type=Path, help="signing key: the directory from 'keys init' or its private-key.p12")
+    p.add_argument("--log", type=Path, help="audit log (JSON Lines) to append to")
+    p.add_argument("--passphrase-file", type=Path, help="file holding the key's passphrase (else it is asked)")
+    p.add_argument("--professional", default=os.environ.get("DEELWIJZER_PROFESSIONAL", ""),
+                   help="who decides (stored in the record; no client names)")
+    p.add_argument("--organisation", default=os.environ.get("DEELWIJZER_ORGANISATION", ""),
+                   help="organisation (stored in the record)")
+    p.set_defaults(func=run)
+
+
+def read_passphrase(path: Path | None) -> bytes:
+    if path is not None:
+        try:
+            return path.read_bytes().rstrip(b"\r\n")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read passphrase file: {exc.strerror}") from None
+    if not sys.stdin.isatty():
+        raise UsageError("no passphrase: give --passphrase-file F (there is no terminal to ask on)")
+    return getpass.getpass("Wachtwoordzin / passphrase: ").encode("utf-8")
+
+
+def run(args) -> int:
+    from engine import AnswerError, RulesetError, decide, load_ruleset, parse_answers
+    try:
+        if args.sign and (args.key is None or args.log is None):
+            raise UsageError("--sign needs --key KEY and --log LOG")
+        case = read_case(args.case)
+        try:
+            rs = load_ruleset(rules_dir(args), args.sources)
+        except RulesetError as exc:
+            for p in exc.problems:
+                sys.stderr.write(f"{p}\n")
+            return fail("the rule set has problems (see above); run 'deelwijzer rules check'")
+        try:
+            answers = parse_answers(rs, case["answers"])
+        except AnswerError as exc:
+            raise UsageError(f"{args.case}: {exc}") from None
+        decision = decide(rs, answers)
+        result = decision.to_json(args.lang)
+        record_id = None
+        if args.sign:
+            record_id = _sign(args, result, answers, case)
+        if args.format == "json":
+            if record_id:
+                result = {**result, "audit_record": record_id}
+            sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        else:
+            from cli.render import render_text
+            sys.stdout.write(render_text(decision, args.lang))
+            if record_id:
+                sys.stdout.write(f"Audit record: {record_id}\n")
+        return 0
+    except UsageError as exc:
+        return fail(str(exc))
+
+
+def _sign(args, result: dict, answers: dict, case: dict) -> str:
+    import audit
+    from audit.errors import AuditError
+    if result["advice"] is None:
+        raise UsageError("the case is not complete, so there is no advice to sign; answer: " + ", ".join(result["missing"]))
+    key_path = args.key / "private-key.p12" if args.key.is_dir() else args.key
+    passphrase = read_passphrase(args.passphrase_file)
+    try:
+        key = audit.keys.load_signing_key(key_path, passphrase)
+        actor = {"professional": args.professional, "organisation": args.organisation}
+        appended = audit.record_decision(args.log, key, decision=result, answers=answers, actor=actor,
+                                         case_ref_source=str(case.get("case_id") or args.case.stem))
+    except AuditError as exc:
+        raise UsageError(str(exc)) from None
+    return appended.record_id
