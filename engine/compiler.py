@@ -6,7 +6,8 @@ flat conjunctions (its OR/array paths have known bugs). Answers are asserted as 
 each: ``{"t": "a", "f": <fact id>, "v": <value>}``; yes/no becomes 1/0, and a list answer
 becomes one 0/1 flag per possible value (``s_<value>``), so no array operators are needed.
 A derived fact that fires is asserted as ``{"t": "d", "n": <id>}`` and chains onward inside
-durable. A sink rule matches every fact, so durable never rejects a fact as unhandled.
+durable. A sink rule matches every fact (and never fires), so durable never rejects a fact
+as unhandled.
 """
 from __future__ import annotations
 
@@ -80,7 +81,9 @@ def compile_ruleset(rs: Ruleset) -> Program:
             rule_of[key] = (cr.id, k)
             if cr.kind == "derived":
                 concludes[key] = cr.id
-    definition[SINK] = {"all": [{"m": {"$ex": {"t": 1}}}], "run": f"{name}|{SINK}"}
+    # The sink's first pattern matches every fact, so durable never rejects a fact as "not
+    # handled"; its second pattern matches nothing, so it never fires (no action per fact).
+    definition[SINK] = {"all": [{"m": {"$ex": {"t": 1}}}, {"never": {"t": "__never__"}}], "run": f"{name}|{SINK}"}
     return Program(name, definition, aliases, concludes, rule_of)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from engine.compiler import encode_answer, program_for
 from engine.conditions import NEGATED
 from engine.durable_host import DurableEngine
-from engine.reference import relevance
+from engine.reference import firings, relevance
 from engine.ruleset import ADVICE_OUTCOME, ADVICE_VERDICT, CompiledRule, Ruleset
 from legal_bases.catalogue import Text
 
@@ -98,20 +98,39 @@ class Decision:
         return out
 
 
-def decide(rs: Ruleset, answers: dict[str, Any], *, on: dt.date | None = None) -> Decision:
+def decide(rs: Ruleset, answers: dict[str, Any], *, on: dt.date | None = None, backend: str = "durable",
+           order: list[str] | None = None) -> Decision:
     walk = relevance(rs, answers)
     ignored = [q.fact for q in rs.questions if q.fact in answers and q.fact not in walk.relevant]
     advice = None
     if not walk.missing:
-        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today())
+        if order is not None:
+            order = [f for f in order if f in walk.known] + [f for f in sorted(walk.known) if f not in order]
+        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today(), backend, order)
     return Decision(rs, dict(answers), walk.relevant, walk.missing, ignored, advice, walk.to_ask, walk.assumed)
 
 
-def run_engine(rs: Ruleset, known: dict[str, Any], choose) -> tuple[list, Any]:
-    """Run durable in two phases; ``choose(fired)`` returns (extra facts, result)."""
+BACKENDS = ("durable", "python")
+
+
+def run_engine(rs: Ruleset, known: dict[str, Any], choose, *, backend: str = "durable",
+               order: list[str] | None = None) -> tuple[list, Any]:
+    """Evaluate in two phases; ``choose(fired)`` returns (extra facts, result).
+
+    ``durable`` is the production engine. ``python`` evaluates the same compiled conjuncts
+    in plain Python: the baseline for benchmarks and the differential tests. ``order`` fixes
+    the order in which answers are asserted (default: sorted), to prove it does not matter.
+    """
+    facts = order if order is not None else sorted(known)
+    if backend == "python":
+        fired = firings(rs, known)
+        extra, result = choose(fired)
+        return firings(rs, {**known, **extra}), result
+    if backend != "durable":
+        raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
     program = program_for(rs)
     with DurableEngine.get().session(program) as session:
-        session.assert_facts([encode_answer(f, v, rs.facts[f]) for f, v in sorted(known.items())])
+        session.assert_facts([encode_answer(f, known[f], rs.facts[f]) for f in facts])
         extra, result = choose(session.fired)
         session.assert_facts([encode_answer(f, v, rs.facts[f]) for f, v in extra.items()])
         return session.fired, result
@@ -128,7 +147,8 @@ def _first_firings(fired) -> dict[str, tuple[int, dict]]:
     return out
 
 
-def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.date) -> Advice:
+def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.date,
+            backend: str = "durable", order: list[str] | None = None) -> Advice:
     route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
 
     def choose(fired):
@@ -136,18 +156,15 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
         return {ADVICE_OUTCOME: outcome, ADVICE_VERDICT: rs.outcomes[outcome].verdict}, (outcome, bool(outcomes))
 
-    fired, (outcome, routed) = run_engine(rs, known, choose)
+    fired, (outcome, routed) = run_engine(rs, known, choose, backend=backend, order=order)
     verdict = rs.outcomes[outcome].verdict
     firings = _first_firings(fired)
     steps: list[Step] = []
     done: set[str] = set()
 
     def facts_of_firing(matched: dict) -> dict[str, Any]:
-        out = {}
-        for fact in matched.values():
-            if fact.get("t") == "a" and fact["f"] in known:
-                out[fact["f"]] = known[fact["f"]]
-        return out
+        names = sorted(f["f"] for f in matched.values() if f.get("t") == "a" and f["f"] in known)
+        return {name: known[name] for name in names}
 
     if assumed:
         steps.append(Step("assumed", "assumed", Text(
@@ -160,9 +177,9 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
             return
         done.add(cr.id)
         _, matched = firings[cr.id]
-        for fact in matched.values():       # the derived facts this firing rested on come first
-            if fact.get("t") == "d":
-                add(rs.derived[fact["n"]])
+        # the derived facts this firing rested on come first (sorted: independent of engine order)
+        for name in sorted(f["n"] for f in matched.values() if f.get("t") == "d"):
+            add(rs.derived[name])
         if cr.id.startswith(NEGATED):       # "x does not apply": implied by the steps around it
             return
         steps.append(Step(cr.id, cr.kind, cr.explain, cr.cites, facts_of_firing(matched)))

@@ -24,10 +24,23 @@ def _conjunct_holds(conj, facts: dict[str, Any], derived: set[str]) -> bool:
     return True
 
 
-def fired_keys(rs: Ruleset, facts: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """Durable rule names (``<rule>#<k>``) that fire on these facts, and the derived facts."""
+def firings(rs: Ruleset, facts: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    """Every engine rule (``<rule>#<k>``) that fires on these facts, with the facts it matched,
+    in the same shape durable reports them. Derived facts are computed to a fixpoint."""
+    from engine.compiler import encode_answer  # the same encoding durable sees
+
     derived: set[str] = set()
-    fired: set[str] = set()
+    fired: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def matched(conj) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for leaf in conj:
+            if isinstance(leaf, Test):
+                out[f"fact:{leaf.fact}"] = encode_answer(leaf.fact, facts[leaf.fact], rs.facts[leaf.fact])
+            else:
+                out[f"derived:{leaf.name}"] = {"t": "d", "n": leaf.name}
+        return out
+
     changed = True
     while changed:
         changed = False
@@ -35,26 +48,43 @@ def fired_keys(rs: Ruleset, facts: dict[str, Any]) -> tuple[set[str], set[str]]:
             for k, conj in enumerate(cr.conjuncts):
                 key = f"{cr.id}#{k}"
                 if key not in fired and _conjunct_holds(conj, facts, derived):
-                    fired.add(key)
+                    fired[key] = matched(conj)
                     if cr.id not in derived:
                         derived.add(cr.id)
                         changed = True
     for cr in rs.rules:
         for k, conj in enumerate(cr.conjuncts):
             if _conjunct_holds(conj, facts, derived):
-                fired.add(f"{cr.id}#{k}")
-    return fired, derived
+                fired[f"{cr.id}#{k}"] = matched(conj)
+    return sorted(fired.items())
 
 
-def derived_value(rs: Ruleset, answers: dict[str, Any]):
-    """Three-valued value of each derived fact under partial answers (memoised)."""
-    memo: dict[str, bool | None] = {}
+def fired_keys(rs: Ruleset, facts: dict[str, Any]) -> set[str]:
+    return {key for key, _ in firings(rs, facts)}
 
-    def value(name: str) -> bool | None:
-        if name not in memo:
-            memo[name] = kleene(rs.derived[name].when, answers, value)
-        return memo[name]
-    return value
+
+class DerivedValues:
+    """Three-valued value of each derived fact under (growing) partial answers, memoised.
+
+    Kleene logic is monotone: answering more questions can turn 'unknown' into true or
+    false but never changes a known value. So when answers are added only the unknown
+    entries are forgotten."""
+
+    def __init__(self, rs: Ruleset, answers: dict[str, Any]):
+        self.rs, self.answers = rs, answers
+        self.memo: dict[str, bool | None] = {}
+
+    def __call__(self, name: str) -> bool | None:
+        if name not in self.memo:
+            self.memo[name] = kleene(self.rs.derived[name].when, self.answers, self)
+        return self.memo[name]
+
+    def answers_grew(self) -> None:
+        self.memo = {k: v for k, v in self.memo.items() if v is not None}
+
+
+def derived_value(rs: Ruleset, answers: dict[str, Any]) -> DerivedValues:
+    return DerivedValues(rs, answers)
 
 
 @dataclass
@@ -69,11 +99,13 @@ class Walk:
 def relevance(rs: Ruleset, answers: dict[str, Any]) -> Walk:
     """Walk the interview in order, deciding for each question whether it is asked."""
     walk = Walk()
+    values = derived_value(rs, walk.known)
     for q in rs.questions:
         cond = rs.ask_when[q.fact]
-        if kleene(cond, walk.known, derived_value(rs, walk.known)) is not True:
+        if kleene(cond, walk.known, values) is not True:
             continue
         walk.relevant.append(q.fact)
+        values.answers_grew()  # known is about to change: forget only what was unknown
         if q.fact in answers:
             walk.known[q.fact] = answers[q.fact]
             continue

@@ -20,6 +20,9 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "catalogue"
 
 Status = Literal["verified", "secondary", "unverified"]
 Kind = Literal["statute", "regulation", "unwritten_law", "professional_norm", "guidance", "case_law"]
+# What a source can do for a decision; the invariant checks use these to verify that every
+# "share" advice cites both an exception to professional secrecy and an AVG ground.
+Role = Literal["secrecy_exception", "avg_basis", "art9_exception", "art10_basis"]
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9.]+)*$")
 
@@ -50,6 +53,7 @@ class LegalSource(_Strict):
     title: str = Field(min_length=3)
     instrument: str = Field(min_length=2)
     kind: Kind
+    roles: list[Role] = Field(default_factory=list)
     url: str
     status: Status
     valid_from: dt.date | None = None
