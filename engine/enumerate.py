@@ -89,11 +89,12 @@ def value_classes(rs: Ruleset) -> dict[str, list[ValueClass]]:
     return out
 
 
-def complete_paths(rs: Ruleset) -> Iterator[tuple[dict[str, Any], int]]:
+def complete_paths(rs: Ruleset, start: tuple[dict[str, Any], list[int]] | None = None
+                   ) -> Iterator[tuple[dict[str, Any], int]]:
     """Every complete answer set the interview can produce (one per value class), with the
-    number of concrete answer sets it stands for."""
+    number of concrete answer sets it stands for; optionally only below a ``start`` prefix."""
     classes = value_classes(rs)
-    stack: list[tuple[dict[str, Any], list[int]]] = [({}, [])]
+    stack: list[tuple[dict[str, Any], list[int]]] = [start or ({}, [])]
     while stack:
         answers, weights = stack.pop()
         walk = relevance(rs, answers)
@@ -103,3 +104,21 @@ def complete_paths(rs: Ruleset) -> Iterator[tuple[dict[str, Any], int]]:
         fact = walk.to_ask[0]
         for vc in reversed(classes[fact]):
             stack.append(({**answers, fact: vc.representative}, weights + [vc.size]))
+
+
+def prefixes(rs: Ruleset, depth: int) -> list[tuple[dict[str, Any], list[int]]]:
+    """The interview's branches after its first ``depth`` questions: independent subtrees to
+    walk in parallel."""
+    classes = value_classes(rs)
+    level: list[tuple[dict[str, Any], list[int]]] = [({}, [])]
+    for _ in range(depth):
+        nxt = []
+        for answers, weights in level:
+            walk = relevance(rs, answers)
+            if not walk.to_ask:
+                nxt.append((answers, weights))
+                continue
+            fact = walk.to_ask[0]
+            nxt += [({**answers, fact: vc.representative}, weights + [vc.size]) for vc in classes[fact]]
+        level = nxt
+    return level

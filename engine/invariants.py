@@ -91,12 +91,13 @@ class InvariantReport:
     failures: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
 
 
-def _check_chunk(args) -> InvariantReport:
-    rules_dir, sources_dir, chunk = args
+def _check_subtrees(args) -> InvariantReport:
+    rules_dir, sources_dir, starts = args
+    from engine.enumerate import complete_paths
     from engine.loader import load_ruleset
     rs = load_ruleset(rules_dir, sources_dir)
     report = InvariantReport()
-    for answers, weight in chunk:
+    for answers, weight in (path for start in starts for path in complete_paths(rs, start)):
         d = decide(rs, answers)
         report.paths += 1
         report.concrete += weight
@@ -112,17 +113,18 @@ def _check_chunk(args) -> InvariantReport:
 
 
 def check_all(rs: Ruleset, workers: int = 1) -> InvariantReport:
-    from engine.enumerate import complete_paths
+    """Walk and check every reachable path; the interview's first branches are dealt out
+    to ``workers`` processes, each walking and evaluating its own subtrees."""
+    from engine.enumerate import prefixes
     start = time.perf_counter()
-    paths = list(complete_paths(rs))
-    chunks = [paths[i::workers] for i in range(workers)]
-    jobs = [(rs.rules_dir, rs.sources_dir, chunk) for chunk in chunks]
+    starts = prefixes(rs, depth=3)
+    jobs = [(rs.rules_dir, rs.sources_dir, starts[i::workers]) for i in range(workers)]
     if workers > 1:
         import multiprocessing as mp
         with mp.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_check_chunk, jobs)
+            parts = pool.map(_check_subtrees, jobs, chunksize=1)
     else:
-        parts = [_check_chunk(jobs[0])]
+        parts = [_check_subtrees(jobs[0])]
     total = InvariantReport()
     for part in parts:
         total.paths += part.paths
