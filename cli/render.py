@@ -9,12 +9,14 @@ WORDS = {
            "advice": "Advies", "recipient": "Ontvanger", "allowed": "Mag mee", "withheld": "Niet delen",
            "conditions": "Voorwaarden", "why": "Waarom", "sources": "Bronnen", "incomplete": "Nog niet compleet. Nog nodig:",
            "assumed": "Aangenomen (niet beantwoord)", "ignored": "Niet gebruikt (niet van toepassing)",
-           "ruleset": "Regelset", "nothing": "(niets)", "caution": "! Let op"},
+           "ruleset": "Regelset", "nothing": "(niets)", "caution": "! Let op",
+           "officer": "Voor de privacyfunctionaris"},
     "en": {"share": "Share", "do_not_share": "Do not share", "consult_anonymised": "Consult anonymously",
            "advice": "Advice", "recipient": "Recipient", "allowed": "May go", "withheld": "Do not share",
            "conditions": "Conditions", "why": "Why", "sources": "Sources", "incomplete": "Not complete yet. Still needed:",
            "assumed": "Assumed (not answered)", "ignored": "Not used (does not apply)",
-           "ruleset": "Rule set", "nothing": "(nothing)", "caution": "! Note"},
+           "ruleset": "Rule set", "nothing": "(nothing)", "caution": "! Note",
+           "officer": "For the privacy officer"},
 }
 STATUS = {"nl": {"verified": "gecontroleerd", "secondary": "secundaire bron", "unverified": "NIET gecontroleerd"},
           "en": {"verified": "verified", "secondary": "secondary source", "unverified": "NOT verified"}}
@@ -47,7 +49,7 @@ def render_text(d: Decision, lang: str = "nl") -> str:
                 out.append(f"  • {rs.conditions[c].text.get(lang)}")
         out.append(f"{w['why']}:")
         for i, step in enumerate(a.explanation, 1):
-            mark = w["caution"] + ": " if step.kind == "caution" else ""
+            mark = {"caution": w["caution"] + ": ", "officer_note": w["officer"] + ": "}.get(step.kind, "")
             cites = "; ".join(rs.sources[s].citation for s in step.cites)
             out.append(f"  {i}. {mark}{step.text.get(lang)}" + (f" [{cites}]" if cites else ""))
         out.append(f"{w['sources']}:")

@@ -40,7 +40,7 @@ class Withheld:
 @dataclass(frozen=True)
 class Step:
     rule: str
-    kind: str           # derived | route | data | condition | fallback | caution
+    kind: str           # assumed | derived | route | data | condition | fallback | caution | officer_note
     text: Text
     cites: list[str]
     facts: dict[str, Any]
@@ -251,12 +251,16 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
                + ". Laat de privacyfunctionaris de regels controleren.",
             en="This source is not in force on " + on.isoformat() + ": " + ", ".join(rs.sources[s].citation for s in stale)
                + ". Have the privacy officer check the rules."))
+    notes = []
     for s in list(steps):
         cr = rs.rule(s.rule) if s.rule in done else None
         if cr is not None and cr.rule is not None and cr.rule.confirm is not None:
             caution_reasons.append(cr.rule.confirm)
+        if cr is not None and cr.rule is not None and cr.rule.officer_note is not None:
+            notes.append(Step(f"note:{cr.id}", "officer_note", cr.rule.officer_note, [], {}))
     for i, reason in enumerate(caution_reasons):
         steps.append(Step(f"caution-{i + 1}", "caution", reason, [], {}))
+    steps.extend(notes)
     if caution_reasons:
         conditions.add(CONSULT_PRIVACY_OFFICER)
 

@@ -201,6 +201,7 @@ class Rule(Strict):
     then: Then
     cites: list[str] = Field(min_length=1)
     confirm: Text | None = None  # what a privacy officer must confirm before relying on this rule
+    officer_note: Text | None = None  # shown with the advice for the privacy officer; does not block
     note: str | None = None      # for rule authors only; never shown to professionals
 
     _id = field_validator("id")(_check(NAME_ID, "rule id", "route.meld-veilig-thuis"))
