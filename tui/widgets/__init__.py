@@ -1,0 +1,1 @@
+"""Widgets of the interview: answer inputs and small display pieces."""
