@@ -6,8 +6,10 @@
    durable-rules + advice resolution) on complete interview paths of the shipped rules,
    p50/p95, against the plain-Python evaluation of the same compiled conditions.
    Target: durable p95 < 10 ms.
-2. The invariant check over every reachable interview path (issue 3).
-   Target: all paths in < 30 s.
+2. The invariant check over every reachable interview path (issue 3), once with the
+   plain-Python evaluator (every 8th path cross-checked against durable-rules; this is what
+   the test suite runs; target: all paths in < 30 s) and once entirely on durable-rules
+   (reported for information: durable's per-action Python callbacks make it ~2x slower).
 """
 from __future__ import annotations
 
@@ -66,13 +68,15 @@ def main() -> int:
     print(f"  target p95 < 10 ms: {'MET' if ok else 'NOT MET'} ({d95:.2f} ms = {d95 / 10:.2f} of the budget)")
 
     if not args.skip_invariants:
-        report = check_all(rs, workers=args.workers)
-        print(f"invariants over every reachable path: {report.paths} paths "
-              f"({report.concrete} concrete answer sets) in {report.seconds:.1f} s with {args.workers} worker(s); "
-              f"{len(report.failures)} violation(s), {report.fallbacks} uncovered")
-        met = report.seconds < 30
-        print(f"  target < 30 s: {'MET' if met else 'NOT MET'} ({report.seconds / 30:.2f} of the budget)")
-        ok = ok and met and not report.failures
+        for backend, every in (("python", 8), ("durable", 0)):
+            report = check_all(rs, workers=args.workers, backend=backend, cross_check_every=every)
+            extra = f", {report.cross_checked} cross-checked with durable" if every else ""
+            print(f"invariants over every reachable path, {backend} engine: {report.paths} paths "
+                  f"({report.concrete} concrete answer sets) in {report.seconds:.1f} s with {args.workers} worker(s)"
+                  f"{extra}; {len(report.failures)} violation(s), {report.fallbacks} uncovered")
+            met = report.seconds < 30
+            print(f"  target < 30 s: {'MET' if met else 'NOT MET'} ({report.seconds / 30:.2f} of the budget)")
+            ok = ok and not report.failures and (met or backend == "durable")
     return 0 if ok else 1
 
 

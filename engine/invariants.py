@@ -88,17 +88,23 @@ class InvariantReport:
     seconds: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
     fallbacks: int = 0     # paths no route rule covered (the fallback, do not share, applied)
+    cross_checked: int = 0  # paths also evaluated with the other engine and compared
     failures: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
 
 
 def _check_subtrees(args) -> InvariantReport:
-    rules_dir, sources_dir, starts = args
+    rules_dir, sources_dir, starts, backend, cross_check_every = args
     from engine.enumerate import complete_paths
     from engine.loader import load_ruleset
     rs = load_ruleset(rules_dir, sources_dir)
     report = InvariantReport()
-    for answers, weight in (path for start in starts for path in complete_paths(rs, start)):
-        d = decide(rs, answers)
+    for i, (answers, weight) in enumerate(path for start in starts for path in complete_paths(rs, start)):
+        d = decide(rs, answers, backend=backend)
+        if cross_check_every and i % cross_check_every == 0:
+            other = "durable" if backend == "python" else "python"
+            report.cross_checked += 1
+            if decide(rs, answers, backend=other).to_json() != d.to_json():
+                report.failures.append((answers, [f"the {backend} and {other} engines disagree"]))
         report.paths += 1
         report.concrete += weight
         if d.advice is None:
@@ -112,13 +118,15 @@ def _check_subtrees(args) -> InvariantReport:
     return report
 
 
-def check_all(rs: Ruleset, workers: int = 1) -> InvariantReport:
+def check_all(rs: Ruleset, workers: int = 1, backend: str = "durable", cross_check_every: int = 0) -> InvariantReport:
     """Walk and check every reachable path; the interview's first branches are dealt out
-    to ``workers`` processes, each walking and evaluating its own subtrees."""
+    to ``workers`` processes, each walking and evaluating its own subtrees. With
+    ``cross_check_every=n`` every n-th path is also evaluated by the other engine and the
+    two decisions must be identical."""
     from engine.enumerate import prefixes
     start = time.perf_counter()
     starts = prefixes(rs, depth=3)
-    jobs = [(rs.rules_dir, rs.sources_dir, starts[i::workers]) for i in range(workers)]
+    jobs = [(rs.rules_dir, rs.sources_dir, starts[i::workers], backend, cross_check_every) for i in range(workers)]
     if workers > 1:
         import multiprocessing as mp
         with mp.get_context("spawn").Pool(workers) as pool:
@@ -131,6 +139,7 @@ def check_all(rs: Ruleset, workers: int = 1) -> InvariantReport:
         total.concrete += part.concrete
         total.failures += part.failures
         total.fallbacks += part.fallbacks
+        total.cross_checked += part.cross_checked
         for k, v in part.outcomes.items():
             total.outcomes[k] = total.outcomes.get(k, 0) + v
     total.seconds = time.perf_counter() - start

@@ -41,22 +41,40 @@ def firings(rs: Ruleset, facts: dict[str, Any]) -> list[tuple[str, dict[str, dic
                 out[f"derived:{leaf.name}"] = {"t": "d", "n": leaf.name}
         return out
 
-    changed = True
-    while changed:
-        changed = False
-        for cr in rs.derived.values():
-            for k, conj in enumerate(cr.conjuncts):
-                key = f"{cr.id}#{k}"
-                if key not in fired and _conjunct_holds(conj, facts, derived):
-                    fired[key] = matched(conj)
-                    if cr.id not in derived:
-                        derived.add(cr.id)
-                        changed = True
+    for cr in _dependency_order(rs):  # each derived fact after the ones it reads: one pass suffices
+        for k, conj in enumerate(cr.conjuncts):
+            if _conjunct_holds(conj, facts, derived):
+                fired[f"{cr.id}#{k}"] = matched(conj)
+                derived.add(cr.id)
     for cr in rs.rules:
         for k, conj in enumerate(cr.conjuncts):
             if _conjunct_holds(conj, facts, derived):
                 fired[f"{cr.id}#{k}"] = matched(conj)
     return sorted(fired.items())
+
+
+_ORDER: dict[str, list] = {}
+
+
+def _dependency_order(rs: Ruleset) -> list:
+    """Derived facts (and their '!' companions) ordered so that each comes after every
+    derived fact its conjuncts read; the loader guarantees there are no cycles."""
+    if rs.fingerprint not in _ORDER:
+        order, seen = [], set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            for conj in rs.derived[name].conjuncts:
+                for leaf in conj:
+                    if isinstance(leaf, DerivedRef):
+                        visit(leaf.name)
+            order.append(rs.derived[name])
+        for name in sorted(rs.derived):
+            visit(name)
+        _ORDER[rs.fingerprint] = order
+    return _ORDER[rs.fingerprint]
 
 
 def fired_keys(rs: Ruleset, facts: dict[str, Any]) -> set[str]:

@@ -1,0 +1,321 @@
+"""The record schema (version 1): pydantic v2, strict, no extra fields.
+
+Every line of the log is a DSSE envelope (``audit.envelope``) whose payload is one of these
+records in canonical JSON. Three record types share a header:
+
+- ``genesis`` (seq 0): opens a log and fixes its ``log_id``; its ``prev`` is GENESIS_PREV.
+- ``decision``: one advised decision (issue 4 section 1).
+- ``recovery``: written by ``audit repair --key``: a torn tail was set aside into a side file.
+
+Only codes, configured names, the engine's own rule texts and keyed pseudonyms are stored: no
+client names, no free text typed by the user.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import model_validator
+
+from audit import canonical
+from audit.canonical import MAX_SAFE_INT
+from audit.errors import RecordError
+from audit.timeutil import TS_PATTERN, valid_ts
+
+SCHEMA_VERSION = 1
+GENESIS_PREV = "0" * 64
+APP_NAME = "deelwijzer"
+
+UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+KEY_ID_PATTERN = r"^ed25519:[0-9a-f]{64}$"
+
+SafeInt = Annotated[int, Field(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)]
+Seq = Annotated[int, Field(ge=0, le=MAX_SAFE_INT)]
+Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
+Uuid4 = Annotated[str, StringConstraints(pattern=UUID4_PATTERN)]
+Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN), AfterValidator(valid_ts)]
+# Machine codes: outcome, verdict, recipient, conditions, data categories, source ids, rule ids.
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/#+\-]{0,127}$")]
+FactId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
+EnumValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_\-]{0,49}$")]
+AnswerValue = Union[bool, SafeInt, EnumValue, Annotated[list[EnumValue], Field(max_length=100)]]
+
+
+def _codes(n: int = 200):
+    return Annotated[list[Code], Field(max_length=n)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# Field order matters: every model declares its fields in sorted order, so that pydantic's JSON
+# serialisation of a validated record is exactly its RFC 8785 form (the verifier's canonical
+# check compares the signed bytes with it; a test asserts the order).
+
+class App(_Strict):
+    name: Literal["deelwijzer"]
+    version: Version
+
+
+class Actor(_Strict):
+    organisation: Name
+    professional: Name
+
+
+class RulesetRef(_Strict):
+    fingerprint: Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+    name: Name
+    version: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class LegalBasis(_Strict):
+    citation: Text
+    id: Code
+    status: Literal["verified", "secondary", "unverified"] | None  # the catalogue's verification status
+
+
+class Withheld(_Strict):
+    category: Code
+    reason: Text
+
+
+class DataSplit(_Strict):
+    allowed: _codes()
+    withheld: Annotated[list[Withheld], Field(max_length=200)]
+
+
+class Step(_Strict):
+    cites: _codes()
+    rule: Code
+    text: Text
+
+
+class Advice(_Strict):
+    conditions: _codes()
+    data: DataSplit
+    explanation: Annotated[list[Step], Field(max_length=100)]
+    legal_bases: Annotated[list[LegalBasis], Field(max_length=200)]
+    outcome: Code
+    recipient: Code | None
+    verdict: Code
+
+
+def fired_rules(explanation: list[Any]) -> list[str]:
+    """Rule ids of the explanation steps, in order, each once."""
+    seen: dict[str, None] = {}
+    for step in explanation:
+        rule = step.rule if isinstance(step, Step) else step.get("rule")
+        seen.setdefault(rule, None)
+    return list(seen)
+
+
+class GenesisRecord(_Strict):
+    app: App
+    kid: KeyId
+    log_id: Uuid4
+    prev: Hex64
+    record_id: Uuid4
+    seq: Seq
+    ts: Ts
+    type: Literal["genesis"]
+    v: Literal[1]
+
+
+class DecisionRecord(_Strict):
+    actor: Actor
+    advice: Advice
+    answers: Annotated[dict[FactId, AnswerValue], Field(max_length=200)]
+    app: App
+    case_ref: Annotated[str, StringConstraints(pattern=r"^hmac-sha256:[A-Za-z0-9_\-]{43}$")]
+    fired_rules: _codes(100)
+    kid: KeyId
+    log_id: Uuid4
+    prev: Hex64
+    pseudonym_key_id: Annotated[str, StringConstraints(pattern=r"^pk-[0-9a-f]{16}$")]
+    record_id: Uuid4
+    ruleset: RulesetRef
+    seq: Seq
+    ts: Ts
+    type: Literal["decision"]
+    v: Literal[1]
+
+    @model_validator(mode="after")
+    def _fired_rules_match(self) -> "DecisionRecord":
+        if self.fired_rules != fired_rules(self.advice.explanation):
+            raise ValueError("fired_rules must list the explanation's rule ids in order")
+        return self
+
+
+class TornInfo(_Strict):
+    length: Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
+    offset: Seq
+    sha256: Hex64
+    side_file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,255}$")]
+
+
+class RecoveryRecord(_Strict):
+    app: App
+    kid: KeyId
+    log_id: Uuid4
+    prev: Hex64
+    record_id: Uuid4
+    seq: Seq
+    torn: TornInfo
+    ts: Ts
+    type: Literal["recovery"]
+    v: Literal[1]
+
+
+MODELS = (App, Actor, RulesetRef, LegalBasis, Withheld, DataSplit, Step, Advice, GenesisRecord, DecisionRecord,
+          TornInfo, RecoveryRecord)
+
+
+Record = Annotated[Union[GenesisRecord, DecisionRecord, RecoveryRecord], Field(discriminator="type")]
+RECORD_ADAPTER: TypeAdapter = TypeAdapter(Record)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line naming the first schema problem, e.g. ``advice.outcome: String should match ...``."""
+    errs = exc.errors(include_url=False)
+    first = errs[0]
+    loc = ".".join(str(p) for p in first.get("loc", ())) or "(record)"
+    more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+    return f"{loc}: {first.get('msg')}{more}"
+
+
+def validate_payload(obj: Any) -> GenesisRecord | DecisionRecord | RecoveryRecord:
+    """Validate a parsed payload; raises pydantic.ValidationError."""
+    return RECORD_ADAPTER.validate_python(obj)
+
+
+def validate_payload_bytes(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRecord:
+    """Parse and validate signed payload bytes in one step; raises pydantic.ValidationError."""
+    return RECORD_ADAPTER.validate_json(payload)
+
+
+def canonical_bytes(rec: GenesisRecord | DecisionRecord | RecoveryRecord) -> bytes:
+    """The RFC 8785 form of a validated record, via pydantic's serialiser (sorted field order).
+
+    Only ``answers`` is a free mapping; it is serialised in its own order, so callers comparing
+    bytes must also check ``answers_sorted``."""
+    return rec.__pydantic_serializer__.to_json(rec)  # the concrete model's serialiser (no union dispatch)
+
+
+def answers_sorted(rec: Any) -> bool:
+    if rec.type != "decision":
+        return True
+    keys = list(rec.answers)
+    return keys == sorted(keys)
+
+
+# --- building a decision record from the engine's JSON ---------------------------------------
+
+_ADVICE_KEYS = ("outcome", "verdict", "recipient", "legal_bases", "conditions", "data", "explanation")
+
+
+def _need(obj: Any, key: str, where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise RecordError(f"{where} must be a JSON object, got {type(obj).__name__}")
+    if key not in obj:
+        raise RecordError(f"{where} has no {key!r} (expected the `deelwijzer decide --format json` shape)")
+    return obj[key]
+
+
+def _answer_value(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def actor_fields(actor: Any) -> dict[str, str]:
+    """Accept ``{"professional"|"name": ..., "organisation": ...}`` (the TUI's settings use ``name``)."""
+    if not isinstance(actor, dict):
+        raise RecordError("actor must be a mapping with 'professional' (or 'name') and 'organisation'")
+    unknown = set(actor) - {"professional", "name", "organisation"}
+    if unknown:
+        raise RecordError(f"actor has unknown field(s) {sorted(unknown)}; allowed: professional (or name), organisation")
+    prof = actor.get("professional", actor.get("name"))
+    org = actor.get("organisation")
+    for label, value in (("professional name", prof), ("organisation", org)):
+        if not isinstance(value, str) or not value.strip():
+            raise RecordError(f"the {label} is not configured; set it in the settings before signing decisions")
+    return {"professional": prof.strip(), "organisation": org.strip()}
+
+
+def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
+    """The record fields taken from ``Decision.to_json()`` and the answers (not yet validated)."""
+    ruleset = _need(decision, "ruleset", "decision")
+    complete = _need(decision, "complete", "decision")
+    advice = _need(decision, "advice", "decision")
+    if complete is not True or advice is None:
+        missing = decision.get("missing") or []
+        raise RecordError("the decision is incomplete (still missing: " + (", ".join(map(str, missing)) or "?")
+                          + "); only complete advice can be signed")
+    rs = {k: _need(ruleset, k, "decision.ruleset") for k in ("name", "version", "fingerprint")}
+    adv = {k: _need(advice, k, "decision.advice") for k in _ADVICE_KEYS}
+    if isinstance(adv["legal_bases"], list):
+        adv["legal_bases"] = [{"id": _need(b, "id", "legal basis"), "citation": _need(b, "citation", "legal basis"),
+                               "status": b.get("status")} for b in adv["legal_bases"]]
+    data = adv["data"]
+    adv["data"] = {"allowed": _need(data, "allowed", "decision.advice.data"),
+                   "withheld": _need(data, "withheld", "decision.advice.data")}
+    if isinstance(adv["data"]["withheld"], list):
+        adv["data"]["withheld"] = [{"category": _need(w, "category", "withheld item"),
+                                    "reason": _need(w, "reason", "withheld item")} for w in adv["data"]["withheld"]]
+    if isinstance(adv["explanation"], list):
+        adv["explanation"] = [{"rule": _need(s, "rule", "explanation step"), "text": _need(s, "text", "explanation step"),
+                               "cites": _need(s, "cites", "explanation step")} for s in adv["explanation"]]
+    for key in ("conditions",):
+        if isinstance(adv[key], (tuple, set, frozenset)):
+            adv[key] = list(adv[key])
+    if not isinstance(answers, dict):
+        raise RecordError("answers must be a mapping of fact id to value")
+    ans = {k: _answer_value(answers[k]) for k in sorted(answers, key=str)}  # canonical order
+    return {
+        "ruleset": rs,
+        "answers": ans,
+        "advice": adv,
+        "fired_rules": fired_rules(adv["explanation"]) if isinstance(adv["explanation"], list) else [],
+    }
+
+
+class PayloadError(ValueError):
+    """A signed payload that is not a canonical, schema-valid record: ``code`` is
+    MALFORMED_RECORD or NOT_CANONICAL."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_payload(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRecord:
+    """Parse signed payload bytes into a record, requiring the exact RFC 8785 bytes.
+
+    One pass through pydantic-core (strict JSON parse + schema), then the canonical check:
+    the bytes must equal the record's canonical serialisation, which rejects white space,
+    key order, escapes, duplicate keys (the parser keeps the last one, the bytes then differ)
+    and number forms. Raises PayloadError."""
+    try:
+        rec = RECORD_ADAPTER.validate_json(payload)
+    except ValidationError as exc:
+        raise _explain(payload, exc) from None
+    if rec.__pydantic_serializer__.to_json(rec) != payload or not answers_sorted(rec):
+        raise PayloadError("NOT_CANONICAL", "signed payload is not canonical JSON (RFC 8785): it was signed in "
+                                            "another form, or holds duplicate keys")
+    return rec
+
+
+def _explain(payload: bytes, exc: ValidationError) -> PayloadError:
+    try:
+        canonical.loads(payload)
+    except canonical.CanonicalError as err:
+        return PayloadError("MALFORMED_RECORD", f"signed payload is not valid JSON: {err}")
+    return PayloadError("MALFORMED_RECORD", f"payload fails the record schema at {validation_message(exc)}")
