@@ -351,7 +351,15 @@ class DeelwijzerApp(App[int]):
         appended = audit.record_decision(
             self.log_path, key, decision=decision_json, answers=interview.recorded_answers(),
             actor=self.actor(), case_ref_source=interview.case.id)
+        # End of this session's writing: a signed checkpoint (size + Merkle root) that an
+        # auditor can keep, so a later deletion of the tail becomes detectable.
+        checkpoint_error = None
+        try:
+            audit.write_checkpoint(self.log_path, key)
+        except audit.errors.AuditError as exc:  # the record itself is written and signed
+            checkpoint_error = str(exc)
         return {
+            "checkpoint_error": checkpoint_error,
             "record_id": str(appended.record_id),
             "seq": getattr(appended, "seq", None),
             "log": str(self.log_path),
@@ -366,6 +374,8 @@ class DeelwijzerApp(App[int]):
             self.interview.mark_signed(record)
         except CaseStoreError as exc:
             self.notify(self.cat.t("errors.case_not_saved", error=str(exc)), severity="error")
+        if record.get("checkpoint_error"):
+            self.notify(self.cat.t("errors.checkpoint_not_written", error=record["checkpoint_error"]), severity="warning")
         self.show_recorded()
 
 

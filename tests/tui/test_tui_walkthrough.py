@@ -118,6 +118,11 @@ async def test_keyboard_only_walkthrough_to_a_signed_record_that_verifies(home: 
     report = audit.verify_log(log, trusted)
     assert report.ok, report.failures
     assert report.records >= 1
+    # the session ended with a signed checkpoint over the whole log, checked by the verifier
+    # (it anchors the log only once an auditor keeps a copy outside and passes --checkpoint)
+    from audit.checkpoint import checkpoint_path
+    assert checkpoint_path(log).exists()
+    assert report.checkpoints_checked >= 1
     # ... and with the command an auditor would run: `deelwijzer audit verify LOG --trusted-keys F`
     cli = subprocess.run([sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())",
                           "audit", "verify", str(log), "--trusted-keys", str(trusted)],
