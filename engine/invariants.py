@@ -15,6 +15,10 @@ from engine.decide import Decision, decide
 from engine.ruleset import Ruleset
 
 ART9 = {"health", "sexual_life"}
+# Jeugdwet art. 7.3.1 lid 3: where there is medical treatment the WGBO (BW 7:446 ff.) governs
+# secrecy and consent instead of Jeugdwet 7.3; an advice must cite the regime that applies.
+JEUGDWET_SECRECY = {"jw-7.3.11-1", "jw-7.3.11-2-a", "jw-7.3.11-2-b", "jw-7.3.11-3", "jw-7.3.4-2", "jw-7.3.5", "jw-7.3.15"}
+WGBO_SECRECY = {"bw-7-457", "bw-7-457-2", "bw-7-457-3", "bw-7-465", "bw-7-450"}
 
 
 def _consent_by_right_persons(a: dict[str, Any]) -> bool:
@@ -71,6 +75,11 @@ def violations(rs: Ruleset, d: Decision) -> list[str]:
         out.append("data allowed although the verdict is not to share")
     if adv.verdict == "consult_anonymised" and {"identity", "contact"} & set(adv.allowed):
         out.append("identifying data allowed in an anonymous consultation")
+    cited = set(adv.legal_bases)
+    if a.get("professional.role") == "big_hulpverlener" and cited & JEUGDWET_SECRECY:
+        out.append(f"a WGBO professional's advice cites Jeugdwet secrecy/consent rules {sorted(cited & JEUGDWET_SECRECY)}")
+    if a.get("professional.role") != "big_hulpverlener" and cited & WGBO_SECRECY:
+        out.append(f"a Jeugdwet professional's advice cites WGBO rules {sorted(cited & WGBO_SECRECY)}")
     requested = set(a.get("share.data", []))
     if set(adv.allowed) | {w.category for w in adv.withheld} != requested:
         out.append("not every requested data category was allowed or withheld")

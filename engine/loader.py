@@ -236,9 +236,6 @@ class _Loader:
             if then.stage == "route":
                 if facts_of(node, definition) & {ADVICE_OUTCOME, ADVICE_VERDICT}:
                     self.problems.append(item.problem("a route rule decides the outcome, so it cannot read advice.outcome/advice.verdict", "when"))
-                if all(sid in catalogue and catalogue[sid].kind == "guidance" for sid in rule.cites):
-                    self.problems.append(item.problem(
-                        "a route cannot rest on guidance alone; cite the statute or unwritten-law source it applies", "cites"))
             compiled_rules.append(CompiledRule(rid, then.stage, node, [], item.origin(), rule=rule))
 
         # ask_when: parse, and only depend on questions above
@@ -292,6 +289,7 @@ class _Loader:
                 self.problems.append(item.problem(
                     "this can never fire: its conditions contradict each other, or need an answer to a question "
                     "that is not asked in that situation (check ask_when of the facts it reads)", "when"))
+        self._check_not_guidance_alone(compiled_derived, compiled_rules, rule_items, catalogue)
         used_derived: set[str] = set()
         for cr in list(compiled_derived.values()) + compiled_rules:
             used_derived |= derived_of(cr.when)
@@ -316,6 +314,30 @@ class _Loader:
             fingerprint=fingerprint([d for d, _ in self.docs], catalogue, self.rules_dir, self.sources_dir),
             rules_dir=self.rules_dir, sources_dir=self.sources_dir, files=files,
         )
+
+    def _check_not_guidance_alone(self, derived, rules, items, catalogue) -> None:
+        """Every way a route can fire must rest on at least one source that is not guidance,
+        counting the sources of the derived facts it builds on."""
+        def sources(name: str, seen: frozenset = frozenset()) -> set[str]:
+            if name in seen or name not in derived:
+                return set()
+            cr = derived[name]
+            out = set(cr.cites)
+            for conj in cr.conjuncts[:1]:  # the derived fact's own sources plus those it needs first
+                for leaf in conj:
+                    if isinstance(leaf, DerivedRef):
+                        out |= sources(leaf.name, seen | {name})
+            return out
+
+        for cr in rules:
+            if cr.kind != "route":
+                continue
+            for conj in cr.conjuncts:
+                cited = set(cr.cites).union(*(sources(l.name) for l in conj if isinstance(l, DerivedRef)))
+                if all(sid in catalogue and catalogue[sid].kind == "guidance" for sid in cited):
+                    self.problems.append(items[cr.id].problem(
+                        "a route cannot rest on guidance alone; cite the statute or unwritten-law source it applies", "cites"))
+                    break
 
     def _add_companions(self, compiled: dict[str, CompiledRule], rules: list[CompiledRule]) -> None:
         """For every derived fact used negatively, add '!name': true when it is known false."""

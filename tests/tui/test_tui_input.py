@@ -210,3 +210,26 @@ async def test_recording_without_a_key_or_a_name_leads_to_the_right_screen(home:
         await pilot.press("f4")
         await pilot.pause()
         assert isinstance(app.screen, SettingsScreen)  # name and organisation go into the record
+
+
+async def test_first_use_with_a_provided_key_asks_only_who_you_are(home: Path, ruleset) -> None:
+    """`make run` (and IT departments) provide a key before first use: keep it, ask name and
+    organisation only, and make no second key."""
+    import audit.keys
+
+    from tui.screens.keysetup import KeySetupScreen
+    from tui.settings import Settings
+
+    info = audit.keys.init_keypair(home / "keys", "Demo", b"demo-passphrase-0123")
+    app = make_app(home, ruleset)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, KeySetupScreen)
+        assert not app.screen.query("#passphrase")
+        await pilot.press(*"Sam", "enter", *"Team Noord", "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, KeySetupScreen)
+    saved = Settings.load(home)
+    assert (saved.name, saved.organisation) == ("Sam", "Team Noord")
+    assert sorted(p.name for p in (home / "keys").iterdir()) == sorted(
+        [info.private_path.name, info.public_path.name, "pseudonym-key.json"])

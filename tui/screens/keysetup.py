@@ -28,27 +28,35 @@ class KeySetupScreen(BaseScreen[bool]):
         self.first_use = first_use
         self.busy = False
         self._values: dict[str, str] | None = None
+        self.existing_key: bool | None = None  # first use with a key already provided (IT, `make run` demo)
+
+    def _has_key(self) -> bool:
+        if self.existing_key is None:
+            self.existing_key = self.first_use and self.app.settings.key_file(self.app.home).exists()
+        return self.existing_key
 
     def compose(self) -> ComposeResult:
         s = self.app.settings
         values = self._values or {"name": s.name, "organisation": s.organisation, "p1": "", "p2": ""}
         caption = "keysetup.caption_first" if self.first_use else "keysetup.caption"
         yield Static(self.t("app.title") + "  ·  " + self.t(caption), classes="titlebar")
+        has_key = self._has_key()
         with VerticalScroll(classes="body"):
-            yield Static(self.t("keysetup.heading"), classes="heading")
-            yield Static(self.t("keysetup.intro"), classes="help-text")
+            yield Static(self.t("keysetup.heading_existing" if has_key else "keysetup.heading"), classes="heading")
+            yield Static(self.t("keysetup.intro_existing" if has_key else "keysetup.intro"), classes="help-text")
             yield Static(self.t("keysetup.name"), classes="label")
             yield Input(values["name"], id="name")
             yield Static(self.t("keysetup.organisation"), classes="label")
             yield Input(values["organisation"], id="organisation")
-            yield Static(self.t("keysetup.passphrase", n=MIN_PASSPHRASE), classes="label")
-            yield Input(values["p1"], password=True, id="passphrase")
-            yield Static(self.t("keysetup.passphrase_again"), classes="label")
-            yield Input(values["p2"], password=True, id="passphrase2")
+            if not has_key:
+                yield Static(self.t("keysetup.passphrase", n=MIN_PASSPHRASE), classes="label")
+                yield Input(values["p1"], password=True, id="passphrase")
+                yield Static(self.t("keysetup.passphrase_again"), classes="label")
+                yield Input(values["p2"], password=True, id="passphrase2")
             yield Static("", id="error", classes="error")
             yield Static(self.t("keysetup.usage"), classes="usage", id="status")
             with Horizontal(classes="buttons"):
-                yield Button(self.t("keysetup.create"), id="create", variant="primary")
+                yield Button(self.t("keysetup.save" if has_key else "keysetup.create"), id="create", variant="primary")
                 yield Button(self.t("keysetup.later"), id="later")
         yield Footer(compact=True)
 
@@ -58,19 +66,23 @@ class KeySetupScreen(BaseScreen[bool]):
     def after_relabel(self) -> None:
         self._focus_first_empty()
 
+    def _fields(self) -> list[str]:
+        return ["name", "organisation"] + ([] if self._has_key() else ["passphrase", "passphrase2"])
+
     def _focus_first_empty(self) -> None:
-        for widget_id in ("#name", "#organisation", "#passphrase", "#passphrase2"):
-            field = self.query_one(widget_id, Input)
+        for widget_id in self._fields():
+            field = self.query_one("#" + widget_id, Input)
             if not field.value:
                 field.focus()
                 return
-        self.query_one("#passphrase", Input).focus()
+        self.query_one("#" + self._fields()[-1], Input).focus()
 
     def _collect(self) -> dict[str, str]:
-        return {"name": self.query_one("#name", Input).value,
-                "organisation": self.query_one("#organisation", Input).value,
-                "p1": self.query_one("#passphrase", Input).value,
-                "p2": self.query_one("#passphrase2", Input).value}
+        def value(widget_id: str) -> str:
+            found = self.query("#" + widget_id)
+            return found.first(Input).value if found else ""
+        return {"name": value("name"), "organisation": value("organisation"),
+                "p1": value("passphrase"), "p2": value("passphrase2")}
 
     def remember_state(self) -> None:
         self._values = self._collect()
@@ -89,7 +101,7 @@ class KeySetupScreen(BaseScreen[bool]):
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        order = ["name", "organisation", "passphrase", "passphrase2"]
+        order = self._fields()
         current = event.input.id or ""
         if current in order[:-1]:
             self.query_one("#" + order[order.index(current) + 1], Input).focus()
@@ -111,6 +123,8 @@ class KeySetupScreen(BaseScreen[bool]):
             return self.t("keysetup.error_name"), "#name"
         if not values["organisation"].strip():
             return self.t("keysetup.error_organisation"), "#organisation"
+        if self._has_key():
+            return None
         if len(values["p1"]) < MIN_PASSPHRASE:
             return self.t("keysetup.error_short", n=MIN_PASSPHRASE), "#passphrase"
         if values["p1"] != values["p2"]:
@@ -131,6 +145,14 @@ class KeySetupScreen(BaseScreen[bool]):
         problem = self.validate(values)
         if problem:
             self.show_error(*problem)
+            return
+        if self._has_key():  # a key was provided: keep it, only remember who you are
+            app = self.app
+            app.settings.name = values["name"].strip()
+            app.settings.organisation = values["organisation"].strip()
+            app._save_settings()
+            app.first_use = False
+            self.dismiss(True)
             return
         self.busy = True
         self.query_one("#status", Static).update("… " + self.t("keysetup.working"))
