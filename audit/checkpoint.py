@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from audit import canonical, envelope, record
 from audit.errors import CheckpointError, LogError
-from audit.keys import SigningKey, _fsync_dir
+from audit.files import fsync_dir
+from audit.keys import SigningKey
 from audit.log import _full_fsync, parse_record_line
 from audit.merkle import CompactRange, leaf_hash
 from audit.record import Hex64, KeyId, Ts, Uuid4
@@ -150,7 +151,7 @@ def _append_line(path: Path, line: bytes) -> None:
     finally:
         os.close(fd)
     if created:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def write_checkpoint(log_path: Path, key: SigningKey, export_to: Path | None = None) -> Checkpoint:

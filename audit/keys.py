@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.serialization.pkcs12 import PBES
 from audit import p12mac
 from audit.digest import sha256
 from audit.errors import KeyFileError, RecordError, WrongPassphrase
+from audit.files import fsync_dir, write_new
 
 ITERATIONS = 600_000
 MIN_PASSPHRASE_BYTES = 8
@@ -155,32 +156,6 @@ def _check_new_passphrase(passphrase: bytes) -> None:
         raise KeyFileError(f"the passphrase is too short: use at least {MIN_PASSPHRASE_BYTES} characters")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Create ``path`` (never overwrite), write, fsync."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
-    try:
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _derive_wrap_key(passphrase: bytes, salt: bytes, iterations: int) -> bytes:
     return PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase)
 
@@ -231,12 +206,12 @@ def init_keypair(out_dir: Path, owner: str, passphrase: bytes) -> KeyInfo:
     p12 = p12mac.strengthen_mac(p12, passphrase, ITERATIONS)
     pseud = os.urandom(32)
     try:
-        _write_new(private_path, p12, 0o600)
-        _write_new(pseud_path, _pseudonym_file(pseud, passphrase), 0o600)
-        _write_new(public_path, public_key_pem(sk.public_key()).encode("ascii"), 0o644)
+        write_new(private_path, p12, 0o600)
+        write_new(pseud_path, _pseudonym_file(pseud, passphrase), 0o600)
+        write_new(public_path, public_key_pem(sk.public_key()).encode("ascii"), 0o644)
     except OSError as exc:
         raise KeyFileError(f"cannot write key files in {out_dir}: {exc.strerror or exc}") from None
-    _fsync_dir(out_dir)
+    fsync_dir(out_dir)
     return KeyInfo(key_id_for(sk.public_key()), owner, private_path, public_path, pseud_path, pseudonym_key_id(pseud))
 
 

@@ -33,7 +33,8 @@ from pydantic import ValidationError
 from audit import canonical, envelope, record
 from audit.digest import sha256
 from audit.errors import LogCorruptError, LogError, RecordError, TornTailError
-from audit.keys import SigningKey, _fsync_dir
+from audit.files import fsync_dir, write_new
+from audit.keys import SigningKey
 from audit.merkle import leaf_hash
 from audit.timeutil import now_ts
 from audit.version import app_version
@@ -128,7 +129,7 @@ class AuditLogWriter:
             flags = os.O_RDWR | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
             try:
                 fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o600)
-                _fsync_dir(parent)
+                fsync_dir(parent)
             except FileExistsError:
                 fd = os.open(self.path, flags)
         except OSError as exc:
@@ -301,20 +302,13 @@ class AuditLogWriter:
     def _set_aside(self, fd: int, start: int, fragment: bytes, digest: str, key: SigningKey | None) -> RepairResult:
         side = self.path.with_name(f"{self.path.name}.torn-{start}-{digest[:16]}")
         try:
-            sfd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-            try:
-                view = memoryview(fragment)
-                while view:
-                    view = view[os.write(sfd, view):]
-                os.fsync(sfd)
-            finally:
-                os.close(sfd)
+            write_new(side, fragment, 0o600)
         except FileExistsError:
             if side.read_bytes() != fragment:
                 raise LogError(f"side file {side} exists with other content; move it away and run repair again") from None
         except OSError as exc:
             raise LogError(f"cannot write side file {side}: {exc.strerror or exc}; the log was not changed") from None
-        _fsync_dir(side.parent)
+        fsync_dir(side.parent)
         os.ftruncate(fd, start)
         _full_fsync(fd)
         self._tail = None

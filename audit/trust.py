@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from audit import canonical, keys
 from audit.digest import sha256
 from audit.errors import KeyFileError, TrustFileError
+from audit.files import fsync_dir
 from audit.record import KEY_ID_PATTERN, UUID4_PATTERN, Ts, validation_message
 from audit.timeutil import now_ts
 
@@ -153,7 +154,7 @@ def save(path: Path, doc: TrustFile) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise TrustFileError(f"cannot write trusted-keys file {path}: {exc.strerror or exc}") from None
-    keys._fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def trust_key(path: Path, public_key_path: Path, owner: str, valid_from: str | None = None,
