@@ -22,9 +22,9 @@ def register(sub) -> None:
     p.add_argument("--log", type=Path, help="audit log (JSON Lines) to append to")
     p.add_argument("--passphrase-file", type=Path, help="file holding the key's passphrase (else it is asked)")
     p.add_argument("--professional", default=os.environ.get("DEELWIJZER_PROFESSIONAL", ""),
-                   help="who decides (stored in the record; no client names)")
+                   help="who decides, stored in the record (default: the interview's settings, else your login name)")
     p.add_argument("--organisation", default=os.environ.get("DEELWIJZER_ORGANISATION", ""),
-                   help="organisation (stored in the record)")
+                   help="organisation, stored in the record (default: the interview's settings)")
     p.set_defaults(func=run)
 
 
@@ -83,9 +83,31 @@ def _sign(args, result: dict, answers: dict, case: dict) -> str:
     passphrase = read_passphrase(args.passphrase_file)
     try:
         key = audit.keys.load_signing_key(key_path, passphrase)
-        actor = {"professional": args.professional, "organisation": args.organisation}
+        actor = _actor(args)
         appended = audit.record_decision(args.log, key, decision=result, answers=answers, actor=actor,
                                          case_ref_source=str(case.get("case_id") or args.case.stem))
     except AuditError as exc:
         raise UsageError(str(exc)) from None
     return appended.record_id
+
+
+NOT_SET = "(niet ingesteld)"
+
+
+def _actor(args) -> dict[str, str]:
+    """Who signs: the options, else the interview's settings (same data home), else the login
+    name; an organisation that is configured nowhere is recorded as such, with a warning."""
+    from tui.settings import Settings, data_home  # no Textual import
+    settings = Settings.load(data_home())
+    professional = args.professional.strip() or settings.name.strip()
+    if not professional:
+        try:
+            professional = getpass.getuser()
+        except (KeyError, OSError):
+            professional = NOT_SET
+    organisation = args.organisation.strip() or settings.organisation.strip()
+    if not organisation:
+        organisation = NOT_SET
+        sys.stderr.write(f"deelwijzer: warning: no organisation configured; recorded as '{NOT_SET}'. "
+                         "Give --organisation ORG (or set it in the interview's settings).\n")
+    return {"professional": professional, "organisation": organisation}

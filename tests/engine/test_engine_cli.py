@@ -115,3 +115,34 @@ def test_rules_archive_round_trip(tmp_path, ruleset):
     from engine import RulesetError
     with pytest.raises(RulesetError, match="archive was altered"):
         load_archived(tmp_path / "archive", ruleset.fingerprint)
+
+
+def test_decide_sign_with_only_the_contract_options(tmp_path):
+    """`decide CASE --sign --key KEY --log LOG --passphrase-file F` works without further
+    configuration and writes a record that verifies (the organisation is recorded as not set)."""
+    import os
+    import audit.keys
+    (tmp_path / "pw").write_text("a-long-passphrase-123\n")
+    audit.keys.init_keypair(tmp_path / "keys", "Test", b"a-long-passphrase-123")
+    case = tmp_path / "case.yaml"
+    case.write_text(VT_CASE, encoding="utf-8")
+    env = {**os.environ, "DEELWIJZER_HOME": str(tmp_path / "home")}
+    env.pop("DEELWIJZER_PROFESSIONAL", None)
+    env.pop("DEELWIJZER_ORGANISATION", None)
+
+    def dw(*args):
+        return subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    signed = dw("decide", case, "--sign", "--key", tmp_path / "keys", "--log", tmp_path / "log.jsonl",
+                "--passphrase-file", tmp_path / "pw", "--format", "json")
+    assert signed.returncode == 0, signed.stderr
+    assert json.loads(signed.stdout)["audit_record"]
+    assert "no organisation configured" in signed.stderr
+    trusted = tmp_path / "trusted.json"
+    assert dw("keys", "trust", tmp_path / "keys" / "public-key.pem", "--trusted-keys", trusted, "--owner", "Test").returncode == 0
+    verified = dw("audit", "verify", tmp_path / "log.jsonl", "--trusted-keys", trusted)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not-the-passphrase-1\n")
+    refused = dw("decide", case, "--sign", "--key", tmp_path / "keys", "--log", tmp_path / "log.jsonl", "--passphrase-file", wrong)
+    assert refused.returncode == 2 and "wrong passphrase" in refused.stderr and "Traceback" not in refused.stderr
