@@ -55,7 +55,7 @@ def test_incomplete_case_exits_zero_with_missing(tmp_path):
     result = run("decide", case, "--format", "json")
     assert result.returncode == 0
     out = json.loads(result.stdout)
-    assert out["complete"] is False and out["advice"] is None and out["missing"] == ["share.purpose", "client.age"]
+    assert out["complete"] is False and out["advice"] is None and out["missing"] == ["client.age"]
 
 
 def test_bad_value_names_fact_and_allowed_values(tmp_path):
