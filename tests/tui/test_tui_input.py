@@ -233,3 +233,20 @@ async def test_first_use_with_a_provided_key_asks_only_who_you_are(home: Path, r
     assert (saved.name, saved.organisation) == ("Sam", "Team Noord")
     assert sorted(p.name for p in (home / "keys").iterdir()) == sorted(
         [info.private_path.name, info.public_path.name, "pseudonym-key.json"])
+
+
+async def test_enter_alone_does_not_answer_a_fresh_question(home: Path, ruleset) -> None:
+    """Nothing is pre-selected: a hurried Enter gets a message, never the first option."""
+    prepare_home(home)
+    app = make_app(home, ruleset)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_case(pilot)
+        first = app.screen.fact
+        assert app.screen.query_one("#answer").highlighted is None
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.fact == first
+        assert first not in app.interview.case.answers
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.screen.fact != first

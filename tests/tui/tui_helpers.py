@@ -70,6 +70,8 @@ async def answer_by_keys(pilot: Any, value: Any) -> None:
         values = [repr(v) for v in widget._values]
         assert repr(value) in values, f"{value!r} is not an option of {app.screen.fact}: {values}"
         target = values.index(repr(value))
+        if widget.highlighted is None:  # a fresh question highlights nothing: the first arrow does
+            await pilot.press("down")
         current = widget.highlighted or 0
         key = "down" if target > current else "up"
         for _ in range(abs(target - current)):

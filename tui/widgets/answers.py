@@ -32,7 +32,9 @@ class ChoiceList(OptionList):
     """Choose one option with the arrow keys and Enter.
 
     The stored answer is marked ``●`` and highlighted when the question opens,
-    so Back and Change show what was chosen before.
+    so Back and Change show what was chosen before. A fresh question highlights nothing
+    (as GOV.UK radios pre-select nothing): Enter alone never answers it, so a hurried
+    press cannot pick the first option by accident.
     """
 
     def __init__(self, options: list[tuple[Any, str]], current: Any = None, *,
@@ -45,14 +47,16 @@ class ChoiceList(OptionList):
             prompts.append(Option(Text.assemble((f"{mark} ", "bold"), label), id=None))
         super().__init__(*prompts, **kwargs)
         start = highlighted_value if highlighted_value is not None else (current if has_current else None)
-        self._start_index = 0
+        self._start_index: int | None = None
         for index, value in enumerate(self._values):
             if start is not None and _key(value) == _key(start):
                 self._start_index = index
 
     def on_mount(self) -> None:
-        if self._values:
+        if self._values and self._start_index is not None:
             self.highlighted = self._start_index
+        else:
+            self.highlighted = None
 
     @property
     def highlighted_value(self) -> Any:
