@@ -24,6 +24,13 @@ def register(sub) -> None:
     add_rules_options(p)
     p.add_argument("--out", type=Path, required=True, help="archive directory")
     p.set_defaults(func=archive)
+    p = rsub.add_parser("diff", help="what a rule change does: compare two rule sets over every reachable interview path")
+    p.add_argument("old", type=Path, help="the rule set before the change (directory)")
+    p.add_argument("new", type=Path, nargs="?", help="the rule set after the change (default: the bundled rules/)")
+    p.add_argument("--sources", type=Path, help="legal-source catalogue for both (default: the bundled catalogue)")
+    p.add_argument("--recipient", help="only the paths for this recipient (e.g. police)")
+    p.add_argument("--examples", type=int, default=1, choices=range(0, 2), help="show an example answer set per change (1) or not (0)")
+    p.set_defaults(func=diff)
     rules.set_defaults(func=lambda args: (rules.print_help(), 2)[1])
 
 
@@ -100,3 +107,31 @@ def archive(args) -> int:
         return fail(f"{args.out}: cannot write the archive: {exc.strerror}")
     sys.stdout.write(f"archived {rs.name} {rs.version} {rs.fingerprint}\n  in {target}\n")
     return 0
+
+
+def diff(args) -> int:
+    """Exit 0 when the advice is the same on every path, 1 when some advice changed."""
+    from engine import RulesetError, load_ruleset
+    from engine.diff import compare
+    loaded = []
+    for label, directory in (("old", args.old), ("new", args.new)):
+        try:
+            loaded.append(load_ruleset(directory, args.sources))
+        except RulesetError as exc:
+            for p in exc.problems:
+                sys.stdout.write(f"{p}\n")
+            return fail(f"the {label} rule set has problems (see above)")
+    recipients = [o.value for o in loaded[1].question(loaded[1].info.recipient_fact).options or []]
+    if args.recipient is not None and args.recipient not in recipients:
+        return fail(f"--recipient {args.recipient!r} is not a recipient of the new rule set; allowed: {', '.join(recipients)}")
+    report = compare(*loaded, recipient=args.recipient)
+    sys.stdout.write(f"old: {report.old}\nnew: {report.new}\n")
+    sys.stdout.write(f"{report.paths} interview paths of the new rule set: {report.unchanged} same advice, "
+                     f"{report.changed} changed, {report.not_comparable} not comparable (answers the old rules "
+                     f"do not accept or leave incomplete)\n")
+    for change in report.changes.values():
+        sys.stdout.write(f"  {change.paths:6d} x {change.kind}\n")
+        if args.examples:
+            example = ", ".join(f"{k}={v}" for k, v in change.example.items())
+            sys.stdout.write(f"           e.g. {example}\n")
+    return 1 if report.changes else 0

@@ -146,3 +146,25 @@ def test_decide_sign_with_only_the_contract_options(tmp_path):
     wrong.write_text("not-the-passphrase-1\n")
     refused = dw("decide", case, "--sign", "--key", tmp_path / "keys", "--log", tmp_path / "log.jsonl", "--passphrase-file", wrong)
     assert refused.returncode == 2 and "wrong passphrase" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_rules_diff_shows_what_a_change_does(tmp_path, ruleset):
+    """A privacy officer narrows the GI own-initiative right to under-16s; the diff names the
+    affected paths (16- and 17-year-olds under an OTS) and how their advice changes."""
+    from engine import load_ruleset
+    from engine.diff import compare
+    from engine_helpers import copy_rules
+    changed = copy_rules(tmp_path)
+    path = changed / "30-routes.yaml"
+    old = "    when: [{derived: gi_route}, {share.requested: false}]"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, old[:-1] + ", {client.age: {below: 16}}]"), encoding="utf-8")
+    report = compare(ruleset, load_ruleset(changed), recipient="gi_ots")
+    assert report.paths > 0 and report.changed > 0
+    kinds = list(report.changes)
+    assert kinds[0].startswith("outcome: SHARE_LEGAL_OBLIGATION -> ")
+    example = report.changes[kinds[0]].example
+    assert example["client.age"] >= 16 and example["share.requested"] is False
+    assert report.unchanged > 0  # the paths under 16, on request, without OTS keep their advice
+    result = run("rules", "diff", ROOT / "rules", changed, "--recipient", "gi_ots")
+    assert result.returncode == 1 and "SHARE_LEGAL_OBLIGATION -> " in result.stdout
+    assert run("rules", "diff", ROOT / "rules", "--recipient", "nobody").returncode == 2
