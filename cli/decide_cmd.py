@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from cli.common import UsageError, add_rules_options, fail, read_case, rules_dir
+from cli.common import UsageError, add_rules_options, check_dirs, fail, read_case, rules_dir
 
 
 def register(sub) -> None:
@@ -17,6 +17,8 @@ def register(sub) -> None:
     add_rules_options(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language of texts (default nl)")
+    p.add_argument("--explain", action="store_true",
+                   help="also say, for the routes that did not apply, what stands in the way (why not?)")
     p.add_argument("--sign", action="store_true", help="also append a signed audit record")
     p.add_argument("--key", type=Path, help="signing key: the directory from 'keys init' or its private-key.p12")
     p.add_argument("--log", type=Path, help="audit log (JSON Lines) to append to")
@@ -44,7 +46,8 @@ def run(args) -> int:
     try:
         if args.sign and (args.key is None or args.log is None):
             raise UsageError("--sign needs --key KEY and --log LOG")
-        case = read_case(args.case)
+        check_dirs(args)
+        case, doc = read_case(args.case)
         try:
             rs = load_ruleset(rules_dir(args), args.sources)
         except RulesetError as exc:
@@ -52,14 +55,15 @@ def run(args) -> int:
                 sys.stderr.write(f"{p}\n")
             return fail("the rule set has problems (see above); run 'deelwijzer rules check'")
         try:
-            answers = parse_answers(rs, case["answers"])
+            answers = parse_answers(rs, case["answers"], doc=doc, loc=("answers",))
         except AnswerError as exc:
-            raise UsageError(f"{args.case}: {exc}") from None
-        decision = decide(rs, answers)
+            raise UsageError(str(exc)) from None
+        decision = decide(rs, answers, explain=args.explain)
         result = decision.to_json(args.lang)
         record_id = None
         if args.sign:
-            record_id = _sign(args, result, answers, case)
+            # the record always holds the Dutch texts, so that replay is exact whatever language is shown
+            record_id = _sign(args, decision.to_json("nl"), answers, case)
         if args.format == "json":
             if record_id:
                 result = {**result, "audit_record": record_id}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import decide_cmd, rules_cmd
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,20 +18,33 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("decide", "rules", "keys", "audit")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only`` (a command name) just that command's part, so that
+    ``deelwijzer decide`` does not pay for building every other command's options."""
     parser = _Parser(prog="deelwijzer", description=(
         "Deelwijzer: may I share information about a young client who may be a victim of human "
         "trafficking, with whom, and how much? Without arguments it starts the interview."))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    decide_cmd.register(sub)
-    rules_cmd.register(sub)
-    try:
-        from cli import audit_cmd, keys_cmd
-    except ImportError as exc:  # the audit package is part of the product; say so plainly if it is broken
-        sys.stderr.write(f"deelwijzer: the audit commands are unavailable: {exc}\n")
-    else:
-        keys_cmd.register(sub)
-        audit_cmd.register(sub)
+    wanted = (only,) if only in COMMANDS else COMMANDS
+    if "decide" in wanted:
+        from cli import decide_cmd
+        decide_cmd.register(sub)
+    if "rules" in wanted:
+        from cli import rules_cmd
+        rules_cmd.register(sub)
+    if "keys" in wanted or "audit" in wanted:
+        try:
+            from cli import audit_cmd, keys_cmd
+        except ImportError as exc:  # the audit package is part of the product; say so plainly if it is broken
+            sys.stderr.write(f"deelwijzer: the audit commands are unavailable: {exc}\n")
+        else:
+            if "keys" in wanted:
+                keys_cmd.register(sub)
+            if "audit" in wanted:
+                audit_cmd.register(sub)
     return parser
 
 
@@ -42,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if not argv:
             import tui
             return tui.run()
-        parser = build_parser()
+        parser = build_parser(argv[0])
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()

@@ -87,10 +87,9 @@ def compile_ruleset(rs: Ruleset) -> Program:
     return Program(name, definition, aliases, concludes, rule_of)
 
 
-_CACHE: dict[str, Program] = {}
-
-
 def program_for(rs: Ruleset) -> Program:
-    if rs.fingerprint not in _CACHE:
-        _CACHE[rs.fingerprint] = compile_ruleset(rs)
-    return _CACHE[rs.fingerprint]
+    """The durable program of a rule set, compiled once and kept on it (and in the cache)."""
+    if rs.program is None:
+        rs.program = compile_ruleset(rs)
+    program: Program = rs.program
+    return program

@@ -12,7 +12,13 @@ firing order:
    minimisation); with a ``do_not_share`` verdict everything is withheld;
 4. conditions are those of the winning route rules and of fired condition rules; the
    engine adds ``consult_privacy_officer`` when the advice rests on a source that is not
-   verified or not in force on the decision date, or on a rule marked ``confirm``.
+   verified or not in force on the decision date, on a parameter not in force on that date,
+   or on a rule marked ``confirm``;
+5. the next steps: the winning route's ``next`` (else its outcome's), and -- with
+   ``explain=True`` -- for routes that did not fire, what blocks them (``engine.whynot``).
+
+Plausibility checks (``checks:`` in the rule files) that hold on the answers are reported as
+``Decision.warnings``: the interview asks "Klopt dit?" before it computes on them.
 """
 from __future__ import annotations
 
@@ -21,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.compiler import encode_answer, program_for
-from engine.conditions import NEGATED
+from engine.conditions import NEGATED, kleene
 from engine.durable_host import DurableEngine
-from engine.reference import firings, relevance
+from engine.reference import Walk, derived_value, firings, relevance
 from engine.ruleset import ADVICE_OUTCOME, ADVICE_VERDICT, CompiledRule, Ruleset
 from legal_bases.catalogue import Text
 
@@ -46,6 +52,26 @@ class Step:
     facts: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What the professional does next: the route's own step, or what unblocks another route."""
+
+    kind: str            # "route" (the advice's own next step) | "unblock" (makes another route possible)
+    text: Text
+    rule: str            # the route rule it comes from
+    route_title: Text | None = None   # for "unblock": the route it would open
+    fact: str | None = None           # for "unblock": the answer that stands in the way
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A plausibility check that holds: ask "Klopt dit?" before relying on these answers."""
+
+    check: str
+    message: Text
+    facts: tuple[str, ...]
+
+
 @dataclass
 class Advice:
     outcome: str
@@ -58,6 +84,8 @@ class Advice:
     explanation: list[Step]
     unverified: list[str]
     fired: list[str] = field(default_factory=list)   # every durable rule that fired, sorted
+    next_steps: list[NextStep] = field(default_factory=list)
+    why_not: list[Any] = field(default_factory=list)  # engine.whynot.WhyNot; only with decide(..., explain=True)
 
 
 @dataclass
@@ -70,6 +98,7 @@ class Decision:
     advice: Advice | None
     to_ask: list[str] = field(default_factory=list)
     assumed: dict[str, Any] = field(default_factory=dict)
+    warnings: list[Warning] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -78,7 +107,10 @@ class Decision:
     def to_json(self, lang: str = "nl") -> dict[str, Any]:
         rs = self.ruleset
         out: dict[str, Any] = {"ruleset": rs.meta(), "complete": self.complete, "missing": list(self.missing),
-                               "assumed": dict(self.assumed), "ignored": list(self.ignored), "advice": None}
+                               "assumed": dict(self.assumed), "ignored": list(self.ignored),
+                               "warnings": [{"check": w.check, "message": w.message.get(lang), "facts": list(w.facts)}
+                                            for w in self.warnings],
+                               "advice": None}
         a = self.advice
         if a is None:
             return out
@@ -94,20 +126,34 @@ class Decision:
             "explanation": [{"rule": s.rule, "text": s.text.get(lang), "cites": list(s.cites), "facts": dict(s.facts)}
                             for s in a.explanation],
             "unverified": list(a.unverified),
+            "next_steps": [{"kind": n.kind, "text": n.text.get(lang), "rule": n.rule, "fact": n.fact,
+                            "route": n.route_title.get(lang) if n.route_title else None} for n in a.next_steps],
         }
+        if a.why_not:
+            out["why_not"] = [w.to_json(lang) for w in a.why_not]
         return out
 
 
 def decide(rs: Ruleset, answers: dict[str, Any], *, on: dt.date | None = None, backend: str = "durable",
-           order: list[str] | None = None) -> Decision:
-    walk = relevance(rs, answers)
+           order: list[str] | None = None, explain: bool = False, walk: Walk | None = None) -> Decision:
+    """``walk`` may pass the relevance walk of exactly these answers (the path enumeration has it)."""
+    walk = walk if walk is not None else relevance(rs, answers)
     ignored = [q.fact for q in rs.questions if q.fact in answers and q.fact not in walk.relevant]
     advice = None
     if not walk.missing:
         if order is not None:
             order = [f for f in order if f in walk.known] + [f for f in sorted(walk.known) if f not in order]
-        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today(), backend, order)
-    return Decision(rs, dict(answers), walk.relevant, walk.missing, ignored, advice, walk.to_ask, walk.assumed)
+        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today(), backend, order, explain)
+    return Decision(rs, dict(answers), walk.relevant, walk.missing, ignored, advice, walk.to_ask, walk.assumed,
+                    _warnings(rs, walk.known))
+
+
+def _warnings(rs: Ruleset, known: dict[str, Any]) -> list[Warning]:
+    if not rs.checks:
+        return []
+    values = derived_value(rs, known)
+    return [Warning(c.check.id, c.check.message, tuple(c.check.facts)) for c in rs.checks
+            if kleene(c.when, known, values) is True]
 
 
 BACKENDS = ("durable", "python")
@@ -125,7 +171,10 @@ def run_engine(rs: Ruleset, known: dict[str, Any], choose, *, backend: str = "du
     if backend == "python":
         fired = firings(rs, known)
         extra, result = choose(fired)
-        return firings(rs, {**known, **extra}), result
+        # the advice facts are read only by data and condition rules: evaluate just those again
+        derived = {key.rpartition("#")[0] for key, _ in fired if key.rpartition("#")[0] in rs.derived}
+        more = firings(rs, {**known, **extra}, only=("data", "condition"), derived=derived)
+        return sorted(dict(fired + more).items()), result
     if backend != "durable":
         raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
     program = program_for(rs)
@@ -134,6 +183,16 @@ def run_engine(rs: Ruleset, known: dict[str, Any], choose, *, backend: str = "du
         extra, result = choose(session.fired)
         session.assert_facts([encode_answer(f, v, rs.facts[f]) for f, v in extra.items()])
         return session.fired, result
+
+
+def route_outcome(rs: Ruleset, known: dict[str, Any]) -> tuple[str, str]:
+    """The outcome and verdict the routes give on complete answers (plain-Python evaluation of
+    the route rules only; ``decide`` gives the same, with everything else)."""
+    route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
+    fired = firings(rs, known, only=("route",))
+    outcomes = {route_rules[k.rpartition("#")[0]].rule.then.outcome for k, _ in fired if k.rpartition("#")[0] in route_rules}
+    outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
+    return outcome, rs.outcomes[outcome].verdict
 
 
 def _first_firings(fired) -> dict[str, tuple[int, dict]]:
@@ -148,7 +207,7 @@ def _first_firings(fired) -> dict[str, tuple[int, dict]]:
 
 
 def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.date,
-            backend: str = "durable", order: list[str] | None = None) -> Advice:
+            backend: str = "durable", order: list[str] | None = None, explain: bool = False) -> Advice:
     route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
 
     def choose(fired):
@@ -212,8 +271,9 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
             used_data_rules.append(opener)
         else:
             withheld.append(Withheld(cat, rs.info.default_withhold_reason, "default"))
+    used_ids = {r.id for r in used_data_rules}
     for r in rs.rules:                      # keep file order in the explanation
-        if r in used_data_rules:
+        if r.id in used_ids:
             add(r)
     if any(w.rule == "default" for w in withheld):
         steps.append(Step("default-withhold", "data", rs.info.default_withhold_reason,
@@ -251,6 +311,15 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
                + ". Laat de privacyfunctionaris de regels controleren.",
             en="This source is not in force on " + on.isoformat() + ": " + ", ".join(rs.sources[s].citation for s in stale)
                + ". Have the privacy officer check the rules."))
+    stale_params = sorted(pid for pid, p in rs.parameters.items() if not p.valid_on(on)
+                          and any(use.split(":", 1)[1] in done for use in rs.param_uses.get(pid, [])
+                                  if use.startswith(("rule:", "derived:"))))
+    if stale_params:
+        names = ", ".join(f"{pid} = {rs.parameters[pid].value}" for pid in stale_params)
+        caution_reasons.append(Text(
+            nl=f"Deze vaste waarde geldt niet (meer) op {on.isoformat()}: {names}. Laat de privacyfunctionaris de regels "
+               "controleren.",
+            en=f"This fixed value is not in force on {on.isoformat()}: {names}. Have the privacy officer check the rules."))
     notes = []
     for s in list(steps):
         cr = rs.rule(s.rule) if s.rule in done else None
@@ -265,6 +334,22 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         conditions.add(CONSULT_PRIVACY_OFFICER)
 
     ordered_conditions = [c for c in rs.conditions if c in conditions]
+    next_steps: list[NextStep] = []
+    for r in winners:
+        if r.rule is not None and r.rule.next is not None:
+            next_steps.append(NextStep("route", r.rule.next, r.id))
+    if not next_steps and rs.outcomes[outcome].next is not None:
+        next_steps.append(NextStep("route", rs.outcomes[outcome].next, winners[0].id if winners else "fallback"))
+    blocked = []
+    if explain:
+        from engine.whynot import why_not
+        blocked = why_not(rs, known, outcome, set(firings))
+        if verdict != "share":
+            for w in blocked:
+                for b in w.blockers:
+                    if not any(n.fact == b.fact for n in next_steps):
+                        next_steps.append(NextStep("unblock", b.next_step, w.rule, w.title, b.fact))
     return Advice(outcome=outcome, verdict=verdict, recipient=known.get(rs.info.recipient_fact),
                   legal_bases=legal_bases, conditions=ordered_conditions, allowed=allowed, withheld=withheld,
-                  explanation=steps, unverified=unverified, fired=sorted(k for k, _ in fired))
+                  explanation=steps, unverified=unverified, fired=sorted(k for k, _ in fired),
+                  next_steps=next_steps, why_not=blocked)

@@ -14,7 +14,7 @@ from math import prod
 from typing import Any, Iterator
 
 from engine.conditions import Test
-from engine.reference import relevance
+from engine.reference import Resume, Walk, relevance
 from engine.ruleset import Ruleset
 
 ALL_DATA = ["identity", "contact", "signals", "health", "sexual_life", "suspect_info", "third_parties"]
@@ -93,17 +93,28 @@ def complete_paths(rs: Ruleset, start: tuple[dict[str, Any], list[int]] | None =
                    ) -> Iterator[tuple[dict[str, Any], int]]:
     """Every complete answer set the interview can produce (one per value class), with the
     number of concrete answer sets it stands for; optionally only below a ``start`` prefix."""
+    for answers, weight, _walk in walked_paths(rs, start):
+        yield answers, weight
+
+
+def walked_paths(rs: Ruleset, start: tuple[dict[str, Any], list[int]] | None = None
+                 ) -> Iterator[tuple[dict[str, Any], int, Walk]]:
+    """``complete_paths`` with the relevance walk of each path (for ``decide(..., walk=)``).
+
+    Each child path resumes its parent's walk at the question it answers, so the whole tree
+    is walked in time proportional to its size, not to size x depth."""
     classes = value_classes(rs)
-    stack: list[tuple[dict[str, Any], list[int]]] = [start or ({}, [])]
+    first = start or ({}, [])
+    stack: list[tuple[dict[str, Any], list[int], Resume | None]] = [(first[0], first[1], None)]
     while stack:
-        answers, weights = stack.pop()
-        walk = relevance(rs, answers)
+        answers, weights, resume = stack.pop()
+        walk = relevance(rs, answers, resume)
         if not walk.to_ask:
-            yield answers, prod(weights) if weights else 1
+            yield answers, prod(weights) if weights else 1, walk
             continue
         fact = walk.to_ask[0]
         for vc in reversed(classes[fact]):
-            stack.append(({**answers, fact: vc.representative}, weights + [vc.size]))
+            stack.append(({**answers, fact: vc.representative}, [*weights, vc.size], walk.resume))
 
 
 def prefixes(rs: Ruleset, depth: int) -> list[tuple[dict[str, Any], list[int]]]:

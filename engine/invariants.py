@@ -103,12 +103,12 @@ class InvariantReport:
 
 def _check_subtrees(args) -> InvariantReport:
     rules_dir, sources_dir, starts, backend, cross_check_every = args
-    from engine.enumerate import complete_paths
+    from engine.enumerate import walked_paths
     from engine.loader import load_ruleset
     rs = load_ruleset(rules_dir, sources_dir)
     report = InvariantReport()
-    for i, (answers, weight) in enumerate(path for start in starts for path in complete_paths(rs, start)):
-        d = decide(rs, answers, backend=backend)
+    for i, (answers, weight, walk) in enumerate(path for start in starts for path in walked_paths(rs, start)):
+        d = decide(rs, answers, backend=backend, walk=walk)
         if cross_check_every and i % cross_check_every == 0:
             other = "durable" if backend == "python" else "python"
             report.cross_checked += 1

@@ -3,78 +3,150 @@
 It exists for two reasons: the differential test (durable's fired set must equal this
 one for any answers, which catches durable's known condition bugs), and the three-valued
 view the interview needs (which questions are still relevant), which durable cannot give.
+
+Evaluation is indexed: each conjunct that tests a fact for equality is filed under that
+(fact, value), so only conjuncts whose key matches an answer are checked at all. The
+relevance walk can resume from a snapshot taken where it stopped (``Walk.resume``), which
+the path enumeration uses so that a child path does not walk its parent's prefix again.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.conditions import DerivedRef, Test, kleene
-from engine.ruleset import Ruleset
+from engine.conditions import Conjunct, DerivedRef, Test, kleene
+from engine.ruleset import CompiledRule, Ruleset
+
+_MISSING = object()
 
 
-def _conjunct_holds(conj, facts: dict[str, Any], derived: set[str]) -> bool:
-    for leaf in conj:
-        if isinstance(leaf, Test):
-            if leaf.fact not in facts or not leaf.holds(facts[leaf.fact]):
+@dataclass(frozen=True)
+class _Conj:
+    rule: CompiledRule
+    k: int
+    conj: Conjunct
+    tests: tuple[tuple[str, str, Any], ...]
+    derived: tuple[str, ...]
+    key: tuple[str, Any] | None   # (fact, value) of an equality it needs, for the index
+
+
+def _compile(cr: CompiledRule) -> list[_Conj]:
+    out = []
+    for k, conj in enumerate(cr.conjuncts):
+        tests = tuple((leaf.fact, leaf.op, leaf.value) for leaf in conj if isinstance(leaf, Test))
+        derived = tuple(leaf.name for leaf in conj if isinstance(leaf, DerivedRef))
+        key = next(((f, v) for f, op, v in tests if op == "eq"), None)
+        out.append(_Conj(cr, k, conj, tests, derived, key))
+    return out
+
+
+@dataclass
+class _Program:
+    derived: list[list[_Conj]]   # per derived fact, in dependency order
+    rules: list[list[_Conj]]     # per rule, in rule-set order
+
+
+def _program(rs: Ruleset) -> _Program:
+    prog = rs.memo.get("reference")
+    if prog is None:
+        prog = _Program([_compile(cr) for cr in _dependency_order(rs)], [_compile(cr) for cr in rs.rules])
+        rs.memo["reference"] = prog
+    result: _Program = prog
+    return result
+
+
+def _holds(c: _Conj, facts: dict[str, Any], derived: set[str]) -> bool:
+    for fact, op, x in c.tests:
+        v = facts.get(fact, _MISSING)
+        if v is _MISSING:
+            return False
+        if op == "eq":
+            if v != x or type(v) is not type(x):
                 return False
-        elif isinstance(leaf, DerivedRef):
-            if leaf.name not in derived:
+        elif op == "has":
+            if x not in v:
                 return False
-    return True
+        elif op == "lacks":
+            if x in v:
+                return False
+        elif op == "neq":
+            if v == x and type(v) is type(x):
+                return False
+        elif op == "lt":
+            if not v < x:
+                return False
+        elif op == "lte":
+            if not v <= x:
+                return False
+        elif op == "gt":
+            if not v > x:
+                return False
+        elif op == "gte":
+            if not v >= x:
+                return False
+    return all(d in derived for d in c.derived)
 
 
-def firings(rs: Ruleset, facts: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+def _active(facts: dict[str, Any]) -> set[tuple[str, Any]]:
+    return {(f, v) for f, v in facts.items() if not isinstance(v, list)}
+
+
+def firings(rs: Ruleset, facts: dict[str, Any], *, only: tuple[str, ...] | None = None,
+            derived: set[str] | None = None) -> list[tuple[str, dict[str, dict[str, Any]]]]:
     """Every engine rule (``<rule>#<k>``) that fires on these facts, with the facts it matched,
-    in the same shape durable reports them. Derived facts are computed to a fixpoint."""
+    in the same shape durable reports them. Derived facts are computed to a fixpoint (one
+    pass in dependency order). ``only`` limits the rules (not derived facts) to these kinds,
+    and ``derived`` passes the derived facts already known to hold (skipping their pass)."""
     from engine.compiler import encode_answer  # the same encoding durable sees
 
-    derived: set[str] = set()
+    prog = _program(rs)
+    active = _active(facts)
     fired: dict[str, dict[str, dict[str, Any]]] = {}
 
-    def matched(conj) -> dict[str, dict[str, Any]]:
+    def matched(c: _Conj) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for leaf in conj:
+        for leaf in c.conj:
             if isinstance(leaf, Test):
                 out[f"fact:{leaf.fact}"] = encode_answer(leaf.fact, facts[leaf.fact], rs.facts[leaf.fact])
             else:
                 out[f"derived:{leaf.name}"] = {"t": "d", "n": leaf.name}
         return out
 
-    for cr in _dependency_order(rs):  # each derived fact after the ones it reads: one pass suffices
-        for k, conj in enumerate(cr.conjuncts):
-            if _conjunct_holds(conj, facts, derived):
-                fired[f"{cr.id}#{k}"] = matched(conj)
-                derived.add(cr.id)
-    for cr in rs.rules:
-        for k, conj in enumerate(cr.conjuncts):
-            if _conjunct_holds(conj, facts, derived):
-                fired[f"{cr.id}#{k}"] = matched(conj)
+    if derived is None:
+        derived = set()
+        for conjs in prog.derived:
+            for c in conjs:
+                if (c.key is None or c.key in active) and _holds(c, facts, derived):
+                    fired[f"{c.rule.id}#{c.k}"] = matched(c)
+                    derived.add(c.rule.id)
+    for conjs in prog.rules:
+        if only is not None and conjs and conjs[0].rule.kind not in only:
+            continue
+        for c in conjs:
+            if (c.key is None or c.key in active) and _holds(c, facts, derived):
+                fired[f"{c.rule.id}#{c.k}"] = matched(c)
     return sorted(fired.items())
 
 
-_ORDER: dict[str, list] = {}
-
-
-def _dependency_order(rs: Ruleset) -> list:
+def _dependency_order(rs: Ruleset) -> list[CompiledRule]:
     """Derived facts (and their '!' companions) ordered so that each comes after every
-    derived fact its conjuncts read; the loader guarantees there are no cycles."""
-    if rs.fingerprint not in _ORDER:
-        order, seen = [], set()
+    derived fact its conjuncts read; the checker guarantees there are no cycles."""
+    order: list[CompiledRule] = []
+    seen: set[str] = set()
 
-        def visit(name: str) -> None:
-            if name in seen:
-                return
-            seen.add(name)
-            for conj in rs.derived[name].conjuncts:
-                for leaf in conj:
-                    if isinstance(leaf, DerivedRef):
-                        visit(leaf.name)
-            order.append(rs.derived[name])
-        for name in sorted(rs.derived):
-            visit(name)
-        _ORDER[rs.fingerprint] = order
-    return _ORDER[rs.fingerprint]
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for conj in rs.derived[name].conjuncts:
+            for leaf in conj:
+                if isinstance(leaf, DerivedRef):
+                    visit(leaf.name)
+        order.append(rs.derived[name])
+
+    for name in sorted(rs.derived):
+        visit(name)
+    return order
 
 
 def fired_keys(rs: Ruleset, facts: dict[str, Any]) -> set[str]:
@@ -88,9 +160,9 @@ class DerivedValues:
     false but never changes a known value. So when answers are added only the unknown
     entries are forgotten."""
 
-    def __init__(self, rs: Ruleset, answers: dict[str, Any]):
+    def __init__(self, rs: Ruleset, answers: dict[str, Any], memo: dict[str, bool | None] | None = None):
         self.rs, self.answers = rs, answers
-        self.memo: dict[str, bool | None] = {}
+        self.memo: dict[str, bool | None] = dict(memo) if memo else {}
 
     def __call__(self, name: str) -> bool | None:
         if name not in self.memo:
@@ -106,22 +178,49 @@ def derived_value(rs: Ruleset, answers: dict[str, Any]) -> DerivedValues:
 
 
 @dataclass
+class Resume:
+    """Where a walk stopped: the first question still to ask, and the state just before it."""
+
+    index: int
+    relevant: list[str]
+    missing: list[str]
+    to_ask: list[str]
+    assumed: dict[str, Any]
+    known: dict[str, Any]
+    memo: dict[str, bool | None]
+
+
+@dataclass
 class Walk:
     relevant: list[str] = field(default_factory=list)   # asked under these answers
     missing: list[str] = field(default_factory=list)    # relevant, unanswered, no default: still needed
     to_ask: list[str] = field(default_factory=list)     # relevant and unanswered (the interview asks these)
     assumed: dict[str, Any] = field(default_factory=dict)  # unanswered relevant facts given their default
     known: dict[str, Any] = field(default_factory=dict)    # relevant answers plus assumed defaults
+    resume: Resume | None = None                         # state at to_ask[0], for resuming with it answered
 
 
-def relevance(rs: Ruleset, answers: dict[str, Any]) -> Walk:
-    """Walk the interview in order, deciding for each question whether it is asked."""
-    walk = Walk()
-    values = derived_value(rs, walk.known)
-    for q in rs.questions:
-        cond = rs.ask_when[q.fact]
-        if kleene(cond, walk.known, values) is not True:
+def relevance(rs: Ruleset, answers: dict[str, Any], start: Resume | None = None) -> Walk:
+    """Walk the interview in order, deciding for each question whether it is asked.
+
+    ``start`` resumes a walk from a snapshot, valid when ``answers`` adds answers only at or
+    after the snapshot's question (the path enumeration answers exactly that question)."""
+    if start is None:
+        walk, first, memo = Walk(), 0, None
+    else:
+        walk = Walk(list(start.relevant), list(start.missing), list(start.to_ask), dict(start.assumed), dict(start.known))
+        first, memo = start.index, start.memo
+    values = DerivedValues(rs, walk.known, memo)
+    questions = rs.questions
+    ask_when = rs.ask_when
+    for index in range(first, len(questions)):
+        q = questions[index]
+        cond = ask_when[q.fact]
+        if cond is not None and kleene(cond, walk.known, values) is not True:
             continue
+        if q.fact not in answers and walk.resume is None:
+            walk.resume = Resume(index, list(walk.relevant), list(walk.missing), list(walk.to_ask), dict(walk.assumed),
+                                 dict(walk.known), {k: v for k, v in values.memo.items() if v is not None})
         walk.relevant.append(q.fact)
         values.answers_grew()  # known is about to change: forget only what was unknown
         if q.fact in answers:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.conditions import Conjunct, FactSpec, Node
-from engine.model import (CategoryInfo, ConditionInfo, Derived, GlossaryTerm, OutcomeInfo, Question, Rule,
-                          RulesetInfo)
+from engine.model import (CategoryInfo, Check, ConditionInfo, Derived, GlossaryTerm, OutcomeInfo, Parameter, Question,
+                          Rule, RulesetInfo)
 from legal_bases.catalogue import LegalSource, Text
 
 ADVICE_OUTCOME = "advice.outcome"
@@ -23,6 +23,15 @@ class Origin:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
+
+
+@dataclass
+class CompiledCheck:
+    """A plausibility check with its parsed condition."""
+
+    check: Check
+    when: Node
+    origin: Origin
 
 
 @dataclass
@@ -69,6 +78,17 @@ class Ruleset:
     rules_dir: Path
     sources_dir: Path
     files: list[Path] = field(default_factory=list)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    param_uses: dict[str, list[str]] = field(default_factory=dict)  # parameter -> rules/questions/texts that use it
+    checks: list[CompiledCheck] = field(default_factory=list)
+    program: Any = field(default=None, repr=False)   # the compiled durable program (engine.compiler), cached with the rule set
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # derived views (engine.whynot, engine.reference)
+    _by_fact: dict[str, Question] = field(default_factory=dict, repr=False)
+    _by_rule: dict[str, CompiledRule] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_fact = {q.fact: q for q in self.questions}
+        self._by_rule = {r.id: r for r in self.rules}
 
     @property
     def name(self) -> str:
@@ -79,18 +99,12 @@ class Ruleset:
         return self.info.version
 
     def question(self, fact: str) -> Question:
-        for q in self.questions:
-            if q.fact == fact:
-                return q
-        raise KeyError(fact)
+        return self._by_fact[fact]
 
     def rule(self, rule_id: str) -> CompiledRule:
         if rule_id in self.derived:
             return self.derived[rule_id]
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
+        return self._by_rule[rule_id]
 
     def all_rules(self) -> list[CompiledRule]:
         return list(self.derived.values()) + self.rules

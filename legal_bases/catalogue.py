@@ -4,17 +4,19 @@ Each entry says exactly which article (lid, onderdeel) it is, where the official
 and how sure we are of its wording: ``verified`` (read in the official text or a faithful
 copy of it), ``secondary`` (seen only in a commentary or third-party copy) or ``unverified``
 (not checked against a text). Rules that rest on an unverified source must say so.
+
+The entries are plain frozen dataclasses (no pydantic at run time); ``load_catalogue``
+validates the files strictly through ``legal_bases.schema``.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from legal_bases.yamlfile import Problem, YamlFileError, load_yaml, validate
+from legal_bases.yamlfile import Loc, Problem, YamlFileError, load_yaml, validate
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "catalogue"
 
@@ -27,73 +29,61 @@ Role = Literal["secrecy_exception", "avg_basis", "art9_exception", "art10_basis"
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9.]+)*$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+@dataclass(frozen=True, eq=False)
+class Text:
     """A text in Dutch and English."""
 
-    nl: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    nl: str = field(metadata={"min_length": 1})
+    en: str = field(metadata={"min_length": 1})
 
     def get(self, lang: str) -> str:
         return self.en if lang == "en" else self.nl
 
 
-class Verification(_Strict):
+@dataclass(frozen=True, eq=False)
+class Verification:
     checked: dt.date
-    seen_at: list[str] = Field(default_factory=list)
+    seen_at: list[str] = field(default_factory=list)
     note: str = ""
 
 
-class LegalSource(_Strict):
+@dataclass(frozen=True, eq=False)
+class LegalSource:
     id: str
-    citation: str = Field(min_length=3)
-    title: str = Field(min_length=3)
-    instrument: str = Field(min_length=2)
+    citation: str = field(metadata={"min_length": 3})
+    title: str = field(metadata={"min_length": 3})
+    instrument: str = field(metadata={"min_length": 2})
     kind: Kind
-    roles: list[Role] = Field(default_factory=list)
     url: str
     status: Status
+    summary: Text
+    verification: Verification
+    roles: list[Role] = field(default_factory=list)
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     dpv: str | None = None
-    summary: Text
     quote: str | None = None
-    verification: Verification
 
-    @field_validator("id")
-    @classmethod
-    def _id_shape(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError("source ids are lower-case words joined by '-', e.g. 'avg-6-1-a'")
-        return v
-
-    @field_validator("url")
-    @classmethod
-    def _https(cls, v: str) -> str:
-        if not v.startswith("https://"):
-            raise ValueError("the official text must be an https:// URL")
-        return v
-
-    @model_validator(mode="after")
-    def _window(self) -> "LegalSource":
+    def problems(self) -> list[tuple[Loc, str]]:
+        out: list[tuple[Loc, str]] = []
+        if not _ID.match(self.id):
+            out.append((("id",), f"source id {self.id!r} is not well formed: lower-case words joined by '-', e.g. 'avg-6-1-a'"))
+        if not self.url.startswith("https://"):
+            out.append((("url",), "the official text must be an https:// URL"))
         if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
-            raise ValueError("valid_to must be after valid_from")
+            out.append((("valid_to",), "valid_to must be after valid_from"))
         if self.status == "verified" and not self.verification.seen_at:
-            raise ValueError("a verified source must list where its text was read (verification.seen_at)")
-        return self
+            out.append((("verification",), "a verified source must list where its text was read (verification.seen_at)"))
+        return out
 
     def valid_on(self, day: dt.date) -> bool:
         if self.valid_from and day < self.valid_from:
             return False
-        if self.valid_to and day >= self.valid_to:
-            return False
-        return True
+        return not (self.valid_to and day >= self.valid_to)
 
 
-class CatalogueFile(_Strict):
+@dataclass(frozen=True, eq=False)
+class CatalogueFile:
     sources: list[LegalSource]
 
 

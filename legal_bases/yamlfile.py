@@ -1,23 +1,48 @@
-"""YAML files with positions: every value keeps the line and column it came from.
+"""YAML (and JSON) files with positions: every value keeps the line and column it came from.
 
 Privacy officers edit the rule files and the legal-source catalogue by hand, so every
-problem must be reported as ``path:line:col: message``. This module loads YAML with
-ruamel.yaml, turns it into plain Python data and remembers where each value stood, and
-turns pydantic validation errors into such positioned problems.
+problem is reported as ``path:line:col: message``. The files are parsed with libyaml's C
+parser (PyYAML's ``CParser``; the pure-Python parser when libyaml is missing) into a node
+tree that carries positions, then turned into plain Python data by a small walker that also
+enforces the limits a hostile or broken file could otherwise abuse:
+
+* at most ``MAX_BYTES`` per file, ``MAX_DEPTH`` levels of nesting, ``MAX_NODES`` values and
+  ``MAX_SCALAR`` characters per value (a 10 MB glossary is refused at once, not parsed);
+* no aliases (``*name``) or merge keys: an alias bomb ("billion laughs") is refused at the
+  first alias, before anything is expanded;
+* no duplicate keys, no explicit tags, one document per file;
+* whole numbers between -(2^53-1) and 2^53-1, the range both durable-rules and the audit
+  log's canonical JSON represent exactly.
+
+Scalars resolve by the YAML 1.2 core schema (``true``/``false``, ``null``/``~``, decimal,
+``0o`` and ``0x`` integers, floats) plus ISO dates, so ``no``, ``on`` or ``1:20`` stay text.
+Validation errors from pydantic are rewritten into messages for people (``describe``).
 """
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
+import json
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
-from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+import yaml
+
+if typing.TYPE_CHECKING:
+    from pydantic import ValidationError
 
 Loc = tuple[str | int, ...]
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+MAX_SCALAR = 20_000
+MAX_SAFE_INT = 2**53 - 1
+ECHO = 60  # characters of an offending value repeated in a message
 
 
 @dataclass(frozen=True, order=True)
@@ -59,96 +84,417 @@ class YamlFileError(Exception):
         self.problems = problems
 
 
-def _plain(node: Any, loc: Loc, positions: dict[Loc, tuple[int, int]]) -> Any:
-    if isinstance(node, CommentedMap):
-        out: dict[str, Any] = {}
-        for key in node:
-            kloc = loc + (str(key),)
-            try:
-                line, col = node.lc.value(key)
-                kline, kcol = node.lc.key(key)
-            except (KeyError, TypeError, AttributeError):  # pragma: no cover - ruamel internals
-                line, col = kline, kcol = node.lc.line, node.lc.col
-            # Point at the key: that is what a reader looks for in the file.
-            positions[kloc] = (kline + 1, kcol + 1)
-            positions[kloc + ("<value>",)] = (line + 1, col + 1)
-            out[str(key)] = _plain(node[key], kloc, positions)
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for i, item in enumerate(node):
-            try:
-                line, col = node.lc.item(i)
-                positions[loc + (i,)] = (line + 1, col + 1)
-            except (KeyError, TypeError, AttributeError):  # pragma: no cover
-                pass
-            items.append(_plain(item, loc + (i,), positions))
-        return items
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, (_dt.date, _dt.datetime)):
-        return node
-    return node
+def echo(value: Any) -> str:
+    """A value as it may appear in a message: repr, cut to ``ECHO`` characters."""
+    text = repr(value)
+    return text if len(text) <= ECHO else text[: ECHO - 1] + "…"
 
 
-def load_yaml(path: Path) -> YamlDocument:
-    """Load one YAML file; raise YamlFileError with a positioned problem if it cannot be parsed."""
-    path = Path(path)
+def suggest(name: str, known: typing.Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a close match among ``known``, else ``''``."""
+    close = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# --- YAML 1.2 core schema resolver -------------------------------------------------------------
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Core12Resolver(yaml.resolver.BaseResolver):
+    pass
+
+
+for _tag, _regexp, _first in (
+    (_NULL, r"^(?:~|null|Null|NULL|)$", list("~nN") + [""]),
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     list("-+.0123456789")),
+    (_TIMESTAMP, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+                 r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$", list("0123456789")),
+):
+    _Core12Resolver.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml.cyaml import CParser
+
+    class _Composer(CParser, _Core12Resolver):  # type: ignore[misc]
+        """libyaml's C parser and composer with the YAML 1.2 core resolver (no constructor: nodes are walked)."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            _Core12Resolver.__init__(self)
+else:  # pragma: no cover - only without libyaml: the same in pure Python, slower
+    class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,  # type: ignore[no-redef]
+                    yaml.composer.Composer, _Core12Resolver):
+        def __init__(self, text: str) -> None:
+            yaml.reader.Reader.__init__(self, text)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Core12Resolver.__init__(self)
+
+
+_TIMESTAMP_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+class _Walker:
+    """Turns a composed node tree into plain data, recording positions and enforcing limits."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.positions: dict[Loc, tuple[int, int]] = {(): (1, 1)}
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+        self.count = 0
+
+    def bad(self, node: yaml.Node, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(Problem(str(self.path), mark.line + 1, mark.column + 1, message))
+
+    def walk(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
+        if id(node) in self.seen:
+            raise _AliasFound
+        self.seen.add(id(node))
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.bad(node, f"the file holds more than {MAX_NODES} values; split it into smaller files")
+            raise _Stop
+        if depth > MAX_DEPTH:
+            self.bad(node, f"nested more than {MAX_DEPTH} levels deep; flatten the structure (e.g. use derived facts)")
+            raise _Stop
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                self.bad(node, f"explicit tag {node.tag!r} is not allowed; remove it")
+                return None
+            out: dict[str, Any] = {}
+            first: dict[str, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.bad(key_node, "a key must be a plain word, not a list or mapping")
+                    continue
+                if key_node.tag == "tag:yaml.org,2002:merge" or key_node.value == "<<":
+                    self.bad(key_node, "merge keys (<<) are not allowed; write the keys out in full")
+                    continue
+                key = self.scalar(key_node)
+                name = str(key)
+                if name in first:
+                    where = first[name].start_mark.line + 1
+                    self.bad(key_node, f"duplicate key {name!r} (first at line {where}); keep one")
+                    continue
+                first[name] = key_node
+                kloc = loc + (name,)
+                self.positions[kloc] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.positions[kloc + ("<value>",)] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
+                out[name] = self.walk(value_node, kloc, depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.bad(node, f"explicit tag {node.tag!r} is not allowed; remove it")
+                return None
+            items = []
+            for i, item in enumerate(node.value):
+                self.positions[loc + (i,)] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                items.append(self.walk(item, loc + (i,), depth + 1))
+            return items
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        value: str = node.value
+        tag = node.tag
+        if len(value) > MAX_SCALAR:
+            self.bad(node, f"a value of {len(value)} characters is longer than the {MAX_SCALAR} allowed")
+            return None
+        if tag == _STR or tag == "!":
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return value.lower() == "true"
+        if tag == _INT:
+            digits = value.lstrip("+-")
+            if len(digits) > 20:
+                self.bad(node, f"number {echo(value)} is too large; rule files hold whole numbers between "
+                               f"-{MAX_SAFE_INT} and {MAX_SAFE_INT}")
+                return None
+            number = int(value, 8) if value.startswith("0o") else int(value, 16) if value.startswith("0x") else int(value)
+            if not -MAX_SAFE_INT <= number <= MAX_SAFE_INT:
+                self.bad(node, f"number {echo(value)} is too large; rule files hold whole numbers between "
+                               f"-{MAX_SAFE_INT} and {MAX_SAFE_INT}")
+                return None
+            return number
+        if tag == _FLOAT:
+            return float(value)
+        if tag == _TIMESTAMP:
+            try:
+                return _TIMESTAMP_CONSTRUCTOR.construct_yaml_timestamp(node)
+            except (ValueError, TypeError):
+                self.bad(node, f"{echo(value)} is not a real date; write it as YYYY-MM-DD")
+                return None
+        self.bad(node, f"explicit tag {tag!r} is not allowed; remove it")
+        return None
+
+
+class _Stop(Exception):
+    pass
+
+
+class _AliasFound(Exception):
+    pass
+
+
+def _first_alias(text: str) -> tuple[int, int]:
+    """Where the first alias (``*name``) stands; found by a second, event-level parse."""
+    loader = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlFileError([Problem(str(path), 1, 1, f"file is not UTF-8 text ({exc.reason}); save it as UTF-8")]) from None
-    except OSError as exc:
-        raise YamlFileError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent):
+                return event.start_mark.line + 1, event.start_mark.column + 1
+    except yaml.YAMLError:
+        pass
+    return 1, 1
+
+
+def parse_text(text: str, path: Path) -> YamlDocument:
+    """Parse YAML text (one document) into a positioned plain document; YamlFileError otherwise."""
     try:
-        node = yaml.load(text)
-    except MarkedYAMLError as exc:
+        composer = _Composer(text)
+        try:
+            node = composer.get_single_node()
+        finally:
+            composer.dispose()
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = (exc.problem or exc.context or "invalid YAML").strip()
-        if "duplicate key" in str(exc):
-            what = "duplicate key " + str(exc).split("duplicate key", 1)[1].split("\n", 1)[0].strip()
-        raise YamlFileError([Problem(str(path), line, col, f"YAML syntax error: {what}; check indentation, colons and quotes")]) from None
-    except YAMLError as exc:
-        raise YamlFileError([Problem(str(path), 1, 1, f"YAML syntax error: {exc}")]) from None
-    positions: dict[Loc, tuple[int, int]] = {(): (1, 1)}
-    return YamlDocument(path, _plain(node, (), positions), positions)
+        context = str(exc.context or "")
+        if "nesting depth" in what or "flow level" in context or "indent level" in context:
+            message = f"nested too deeply; flatten the structure (at most {MAX_DEPTH} levels)"
+        elif "expected a single document" in context + what:
+            message = "more than one document (---) in the file; keep one"
+        else:
+            message = f"YAML syntax error: {what}; check indentation, colons and quotes"
+        raise YamlFileError([Problem(str(path), line, col, message)]) from None
+    except yaml.YAMLError as exc:
+        raise YamlFileError([Problem(str(path), 1, 1, f"YAML syntax error: {str(exc)[:200]}")]) from None
+    except RecursionError:
+        raise YamlFileError([Problem(str(path), 1, 1, "nested too deeply; flatten the structure")]) from None
+    if node is None:
+        return YamlDocument(path, None, {(): (1, 1)})
+    walker = _Walker(path)
+    try:
+        data = walker.walk(node, (), 0)
+    except _Stop:
+        data = None
+    except _AliasFound:
+        line, col = _first_alias(text)
+        raise YamlFileError([Problem(str(path), line, col, "aliases (*name) are not allowed in these files; "
+                                                           "write the value out in full")]) from None
+    if walker.problems:
+        raise YamlFileError(walker.problems)
+    return YamlDocument(path, data, walker.positions)
 
 
-def _describe(err: dict[str, Any]) -> str:
+def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise YamlFileError([Problem(str(path), 1, 1, "is a directory, not a file")]) from None
+    except OSError as exc:
+        raise YamlFileError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    if len(raw) > max_bytes:
+        raise YamlFileError([Problem(str(path), 1, 1, f"file is larger than {max_bytes // 1024} KiB; split it or "
+                                                      f"check that it is the right file")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlFileError([Problem(str(path), line, 1, f"file is not UTF-8 text ({exc.reason}); save it as UTF-8")]) from None
+
+
+def load_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlDocument:
+    """Load one YAML file; raise YamlFileError with positioned problems if it cannot be used."""
+    path = Path(path)
+    return parse_text(read_text(path, max_bytes), path)
+
+
+def load_json(path: Path, max_bytes: int = MAX_BYTES) -> YamlDocument:
+    """Load one JSON file strictly (no duplicate keys, no NaN, bounded nesting and numbers).
+
+    JSON is read through the same positioned parser (JSON is YAML 1.2 flow syntax), so every
+    value keeps its line; the text must also be valid JSON."""
+    path = Path(path)
+    text = read_text(path, max_bytes)
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except _JsonDuplicate as exc:
+        doc = _positioned_or_none(text, path)
+        raise YamlFileError(doc.problems if doc is not None and doc.problems else
+                            [Problem(str(path), 1, 1, f"duplicate key {exc.key!r}; keep one")]) from None
+    except json.JSONDecodeError as exc:
+        raise YamlFileError([Problem(str(path), exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]) from None
+    except (ValueError, RecursionError) as exc:
+        msg = "nested too deeply" if isinstance(exc, RecursionError) else (
+            "a number is too large" if "digits" in str(exc) else str(exc)[:200])
+        raise YamlFileError([Problem(str(path), 1, 1, f"invalid JSON: {msg}")]) from None
+    try:
+        return parse_text(text, path)
+    except YamlFileError as exc:
+        if any("YAML syntax error" in p.message for p in exc.problems):
+            # valid JSON that the YAML parser does not take (e.g. tab indentation): no positions
+            data = json.loads(text)
+            problems: list[Problem] = []
+            _check_plain(data, path, problems, 0)
+            if problems:
+                raise YamlFileError(problems) from None
+            return YamlDocument(path, data, {(): (1, 1)})
+        raise
+
+
+class _JsonDuplicate(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JsonDuplicate(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not allowed")
+
+
+def _positioned_or_none(text: str, path: Path) -> _Walker | None:
+    try:
+        parse_text(text, path)
+    except YamlFileError as exc:
+        walker = _Walker(path)
+        walker.problems = exc.problems
+        return walker
+    return None
+
+
+def _check_plain(data: Any, path: Path, problems: list[Problem], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        problems.append(Problem(str(path), 1, 1, f"nested more than {MAX_DEPTH} levels deep"))
+        return
+    if isinstance(data, dict):
+        for v in data.values():
+            _check_plain(v, path, problems, depth + 1)
+    elif isinstance(data, list):
+        for v in data:
+            _check_plain(v, path, problems, depth + 1)
+    elif isinstance(data, int) and not isinstance(data, bool) and not -MAX_SAFE_INT <= data <= MAX_SAFE_INT:
+        problems.append(Problem(str(path), 1, 1, f"number {echo(data)} is too large"))
+
+
+# --- validation messages for people ---------------------------------------------------------
+
+_KIND = {
+    "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number", "bool_type": "true or false",
+    "bool_parsing": "true or false", "list_type": "a list", "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)", "model_attributes_type": "a mapping (key: value lines)",
+    "date_type": "a date (YYYY-MM-DD)", "date_parsing": "a date (YYYY-MM-DD)", "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
+    "int_from_float": "a whole number", "float_type": "a number",
+}
+
+_PATTERN_HINTS = {
+    r"^[a-z][a-z0-9-]*$": "lower-case letters, digits and '-', starting with a letter",
+    r"^[a-z][a-z0-9_]*$": "lower-case letters, digits and '_', starting with a letter",
+    r"^[a-z][a-z0-9_-]*$": "lower-case letters, digits, '_' and '-', starting with a letter",
+}
+
+
+def describe(err: Any, model: Any = None) -> str:
+    """One pydantic error as a sentence a privacy officer can act on (no pydantic wording)."""
     kind = err.get("type", "")
-    loc = err.get("loc", ())
-    name = str(loc[-1]) if loc else "value"
+    loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-")))
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "value")
+    got = err.get("input")
     if kind == "extra_forbidden":
-        return f"unknown key '{name}'; remove it or check its spelling"
+        from legal_bases.schema import field_names
+        known = field_names(model, loc[:-1]) if model is not None else []
+        allowed = f" (allowed here: {', '.join(known)})" if known and not suggest(name, known) else ""
+        return f"unknown key '{name}'{suggest(name, known)}{allowed}; remove it or check its spelling"
     if kind == "missing":
         return f"missing required key '{name}'"
     if kind.startswith("literal_error") or kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"'{name}' has value {err.get('input')!r}; allowed: {expected}"
-    msg = err.get("msg", "invalid value")
-    return f"'{name}': {msg} (got {err.get('input')!r})"
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        options = re.findall(r"'([^']*)'", expected)
+        return f"'{name}' is {echo(got)}{suggest(str(got), options)}; allowed: {expected}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(err.get("ctx", {}).get("pattern", ""))
+        hint = _PATTERN_HINTS.get(pattern, "")
+        return f"'{name}' is {echo(got)}, which is not well formed" + (f": use {hint}" if hint else "")
+    if kind in _KIND:
+        return f"'{name}' must be {_KIND[kind]}, not {echo(got)}"
+    if kind in ("too_short", "too_long"):
+        ctx = err.get("ctx", {})
+        if isinstance(got, str):
+            return f"'{name}' must not be empty" if kind == "too_short" else f"'{name}' is too long"
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"'{name}' needs at least {n} item(s)" if kind == "too_short" else f"'{name}' may hold at most {n} item(s)"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bound = next(iter(err.get("ctx", {}).values()), "")
+        word = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                "greater_than": "more than", "less_than": "less than"}[kind]
+        return f"'{name}' must be {word} {bound}, not {echo(got)}"
+    if kind in ("value_error", "assertion_error"):
+        msg = str(err.get("msg", ""))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        return msg
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return f"'{name}' is not one of the allowed kinds"
+    return f"'{name}' is not valid here ({echo(got)})"
 
 
-def validation_problems(doc: YamlDocument, exc: ValidationError, prefix: Loc = ()) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
+def validation_problems(doc: YamlDocument, exc: ValidationError, prefix: Loc = (), model: Any = None) -> list[Problem]:
+    """Positioned problems for every error of a pydantic ValidationError (``model``: the
+    dataclass that was validated, for "did you mean" on unknown keys)."""
+    problems: list[Problem] = []
+    seen: set[tuple[Loc, str]] = set()
+    for err in exc.errors(include_url=False):
         loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        problems.append(doc.problem(loc, _describe(err)))
+        # a value that fails every member of a union yields one error per member: report it once
+        key_loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("str", "bool", "int", "list"))))
+        if (key_loc, "") in seen and err.get("type") not in ("missing", "extra_forbidden"):
+            continue
+        seen.add((key_loc, ""))
+        sub = err.copy()
+        sub["loc"] = key_loc[len(prefix):]
+        problems.append(doc.problem(key_loc, describe(sub, model)))
     return problems
 
 
-def validate(doc: YamlDocument, model: type[BaseModel], data: Any = None, prefix: Loc = ()):
-    """Validate ``data`` (default: the whole document) against ``model``; positioned errors."""
+def validate(doc: YamlDocument, model: type, data: Any = None, prefix: Loc = ()) -> Any:
+    """Validate ``data`` (default: the whole document) as dataclass ``model`` (strictly, through
+    ``legal_bases.schema``); every problem positioned in the file."""
+    from legal_bases.schema import ValidationError, validate_as
     try:
-        return model.model_validate(doc.data if data is None else data)
+        value, problems = validate_as(model, doc.data if data is None else data)
     except ValidationError as exc:
-        raise YamlFileError(validation_problems(doc, exc, prefix)) from None
+        raise YamlFileError(validation_problems(doc, exc, prefix, model)) from None
+    if problems:
+        raise YamlFileError([doc.problem(prefix + loc, message) for loc, message in problems])
+    return value
+
+
+def is_date(value: Any) -> bool:
+    return isinstance(value, _dt.date)
