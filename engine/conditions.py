@@ -237,6 +237,11 @@ class ConditionParser:
                 return None
             found = tuple(t for t in tests if t is not None)
             return found[0] if len(found) == 1 else AnyOf(found)
+        if op == "excludes":
+            if spec.type != "set":
+                self._bad(oloc, f"'{op}' tests lists, but {fact} is of type {spec.type}; use not: with a plain value")
+                return None
+            return Test(fact, "lacks", arg) if self._value(fact, spec, arg, oloc) else None
         if op in ("includes", "includes_any", "includes_all"):
             if spec.type != "set":
                 self._bad(oloc, f"'{op}' tests lists, but {fact} is of type {spec.type}; use a plain value or 'in'")
@@ -251,9 +256,9 @@ class ConditionParser:
             if len(set_tests) == 1:
                 return set_tests[0]
             return AnyOf(set_tests) if op == "includes_any" else All(set_tests)
-        operators = list(_NUMERIC) + ["in", "includes", "includes_any", "includes_all"]
+        operators = [*_NUMERIC, "in", "includes", "includes_any", "includes_all", "excludes"]
         self._bad(oloc, f"unknown operator {echo(op)}{suggest(str(op), operators)}; use below, at_most, above, at_least, "
-                        "in, includes, includes_any or includes_all")
+                        "in, includes, includes_any, includes_all or excludes")
         return None
 
 

@@ -81,7 +81,7 @@ class Parameter:
     """A named number the law fixes (an age threshold), declared once with its source.
 
     Conditions use it instead of the number (``client.age: {below: age.self_consent}``) and
-    texts by name (``{{age.self_consent}}``), so changing the value changes every rule and
+    texts by name (``((age.self_consent))``), so changing the value changes every rule and
     sentence that means it. ``valid_from``/``valid_to`` say when the value is in force; an
     advice on a date outside that window asks the privacy officer to check the rules."""
 

@@ -10,7 +10,7 @@ A rule file may declare::
         valid_from: 2015-01-01
 
 Conditions write ``client.age: {below: age.self_consent}`` (``engine.conditions``) and texts
-``vanaf {{age.self_consent}} jaar``. Placeholders are filled in before the files are
+``vanaf ((age.self_consent)) jaar``. Placeholders are filled in before the files are
 validated, so every text a professional reads carries the same number the rule tests.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from engine.model import Parameter
 from legal_bases.yamlfile import Loc, Problem, YamlDocument, YamlFileError, suggest, validate
 
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
+PLACEHOLDER = re.compile(r"\(\(\s*([^()\s]*)\s*\)\)")
 
 
 @dataclass
@@ -72,7 +72,7 @@ def collect(docs: list[YamlDocument]) -> Parameters:
 
 
 def substitute(docs: list[YamlDocument], params: Parameters) -> list[Any]:
-    """Each document's data with ``{{id}}`` replaced by the parameter's value (new objects;
+    """Each document's data with ``((id))`` replaced by the parameter's value (new objects;
     the documents keep their raw data for the fingerprint). Unknown ids are problems."""
     values = params.values
     result = []
@@ -84,11 +84,11 @@ def substitute(docs: list[YamlDocument], params: Parameters) -> list[Any]:
                 return {k: fill(v, loc + (k,)) for k, v in node.items()}
             if isinstance(node, list):
                 return [fill(v, loc + (i,)) for i, v in enumerate(node)]
-            if isinstance(node, str) and "{{" in node:
+            if isinstance(node, str) and "((" in node:
                 def one(m: re.Match[str]) -> str:
                     name = m.group(1)
                     if name not in values:
-                        params.problems.append(doc.problem(loc, f"unknown parameter '{{{{{name}}}}}' in this text"
+                        params.problems.append(doc.problem(loc, f"unknown parameter '(({name}))' in this text"
                                                                 f"{suggest(name, values)}; declare it under 'parameters:'"))
                         return m.group(0)
                     line, _ = doc.pos(loc)
