@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.compiler import encode_answer, program_for
-from engine.conditions import NEGATED, kleene
+from engine.conditions import NEGATED
 from engine.durable_host import DurableEngine
 from engine.reference import Walk, derived_value, firings, relevance
 from engine.ruleset import ADVICE_OUTCOME, ADVICE_VERDICT, CompiledRule, Ruleset
@@ -153,7 +153,7 @@ def _warnings(rs: Ruleset, known: dict[str, Any]) -> list[Warning]:
         return []
     values = derived_value(rs, known)
     return [Warning(c.check.id, c.check.message, tuple(c.check.facts)) for c in rs.checks
-            if kleene(c.when, known, values) is True]
+            if rs.evaluator(c.when)(known, values) is True]
 
 
 BACKENDS = ("durable", "python")

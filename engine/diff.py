@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.conditions import derived_of, kleene
+from engine.conditions import derived_of
 from engine.decide import Advice, decide, route_outcome
 from engine.enumerate import walked_paths
 from engine.fingerprint import canonical_bytes
@@ -145,7 +145,7 @@ def _touched(rs: Ruleset, ids: set[str], known: dict[str, Any]) -> bool | None:
             cr = rs.rule(rid)
         except KeyError:
             continue
-        v = kleene(cr.when, known, values)
+        v = rs.evaluator(cr.when)(known, values)
         if v is True:
             return True
         if v is None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
-from engine.conditions import Conjunct, DerivedRef, Test, TooManyAlternatives, dnf, nnf
+from engine.conditions import Conjunct, DerivedRef, Test, TooManyAlternatives, dnf, facts_of, nnf
 from engine.reference import DerivedValues, Resume, Walk, relevance
 from engine.ruleset import Ruleset
 
@@ -134,8 +134,39 @@ def live_atoms(rulesets: Sequence[Ruleset], fact: str, known: dict[str, Any]) ->
     return list(atoms)
 
 
+def _reads(rs: Ruleset, fact: str) -> frozenset[str]:
+    """Every fact whose answer can change which alternatives testing ``fact`` are still live
+    (the facts of their other leaves, through derived facts)."""
+    cache: dict[str, frozenset[str]] = rs.memo.setdefault("enumerate_reads", {})
+    hit = cache.get(fact)
+    if hit is None:
+        out: set[str] = set()
+        for _origin, _conj, rest, _tests in _contexts(rs).get(fact, ()):
+            for leaf in rest:
+                out |= {leaf.fact} if isinstance(leaf, Test) else facts_of(leaf, rs.definition)
+        hit = cache[fact] = frozenset(out)
+    return hit
+
+
+def _frozen(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
 def classes_at(rulesets: Sequence[Ruleset], rs: Ruleset, fact: str, known: dict[str, Any]) -> list[ValueClass]:
-    """The answer classes for ``fact`` given the answers so far (see the module doc)."""
+    """The answer classes for ``fact`` given the answers so far (see the module doc).
+
+    Memoised on the answers that can matter to them (``_reads``): the same question is
+    reached on thousands of branches that differ only in answers it does not depend on."""
+    reads = sorted(set().union(*(_reads(r, fact) for r in rulesets if fact in r.facts)))
+    key = (tuple(map(id, rulesets)), fact, tuple((f, _frozen(known[f])) for f in reads if f in known))
+    cache: dict[Any, list[ValueClass]] = rs.memo.setdefault("enumerate_classes", {})
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = _classes_at(rulesets, rs, fact, known)
+    return hit
+
+
+def _classes_at(rulesets: Sequence[Ruleset], rs: Ruleset, fact: str, known: dict[str, Any]) -> list[ValueClass]:
     q = rs.question(fact)
     if q.type == "set":
         values = SET_REPRESENTATIVES.get(fact) or [[], [o.value for o in q.options or []]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.conditions import Conjunct, DerivedRef, Test, kleene
+from engine.conditions import Conjunct, DerivedRef, Evaluator, Test
 from engine.ruleset import CompiledRule, Ruleset
 
 _MISSING = object()
@@ -163,11 +163,17 @@ class DerivedValues:
     def __init__(self, rs: Ruleset, answers: dict[str, Any], memo: dict[str, bool | None] | None = None):
         self.rs, self.answers = rs, answers
         self.memo: dict[str, bool | None] = dict(memo) if memo else {}
+        fns = rs.memo.get("derived_eval")
+        if fns is None:
+            fns = rs.memo["derived_eval"] = {name: rs.evaluator(d.when) for name, d in rs.derived.items()}
+        self.fns: dict[str, Evaluator] = fns
 
     def __call__(self, name: str) -> bool | None:
-        if name not in self.memo:
-            self.memo[name] = kleene(self.rs.derived[name].when, self.answers, self)
-        return self.memo[name]
+        memo = self.memo
+        if name in memo:
+            return memo[name]
+        v = memo[name] = self.fns[name](self.answers, self)
+        return v
 
     def answers_grew(self) -> None:
         self.memo = {k: v for k, v in self.memo.items() if v is not None}
@@ -212,11 +218,14 @@ def relevance(rs: Ruleset, answers: dict[str, Any], start: Resume | None = None)
         first, memo = start.index, start.memo
     values = DerivedValues(rs, walk.known, memo)
     questions = rs.questions
-    ask_when = rs.ask_when
+    ask_fns = rs.memo.get("ask_eval")
+    if ask_fns is None:
+        ask_fns = rs.memo["ask_eval"] = [None if rs.ask_when[q.fact] is None else rs.evaluator(rs.ask_when[q.fact])
+                                          for q in questions]
     for index in range(first, len(questions)):
         q = questions[index]
-        cond = ask_when[q.fact]
-        if cond is not None and kleene(cond, walk.known, values) is not True:
+        ask = ask_fns[index]
+        if ask is not None and ask(walk.known, values) is not True:
             continue
         if q.fact not in answers and walk.resume is None:
             walk.resume = Resume(index, list(walk.relevant), list(walk.missing), list(walk.to_ask), dict(walk.assumed),

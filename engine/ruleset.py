@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.conditions import Conjunct, FactSpec, Node
+from engine.conditions import Conjunct, Evaluator, FactSpec, Node, compile_kleene
 from engine.model import (CategoryInfo, Check, ConditionInfo, Derived, GlossaryTerm, OutcomeInfo, Parameter, Question,
                           Rule, RulesetInfo)
 from legal_bases.catalogue import LegalSource, Text
@@ -108,6 +108,19 @@ class Ruleset:
 
     def all_rules(self) -> list[CompiledRule]:
         return list(self.derived.values()) + self.rules
+
+    def evaluator(self, node: Node | None) -> Evaluator:
+        """The compiled three-valued evaluator of one of this rule set's conditions (memoised)."""
+        cache: dict[int, tuple[Node | None, Evaluator]] = self.memo.setdefault("kleene", {})
+        hit = cache.get(id(node))
+        if hit is None:
+            hit = cache[id(node)] = (node, compile_kleene(node))  # the node pins its id
+        return hit[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["memo"] = {}  # derived views hold closures; they are rebuilt on demand
+        return state
 
     def definition(self, name: str) -> Node:
         return self.derived[name].when
