@@ -12,14 +12,20 @@ client names, no free text typed by the user.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+import functools
+import operator
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 from pydantic import model_validator
 
 from audit import canonical
 from audit.canonical import MAX_SAFE_INT
-from audit.errors import RecordError
+from audit.codes import Code
+from audit.errors import AuditError, CanonicalError, RecordError
 from audit.timeutil import TS_PATTERN, valid_ts
 
 SCHEMA_VERSION = 1
@@ -28,25 +34,36 @@ APP_NAME = "deelwijzer"
 
 UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 KEY_ID_PATTERN = r"^ed25519:[0-9a-f]{64}$"
+HEX64_PATTERN = r"^[0-9a-f]{64}$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/#+\-]{0,127}$"
+FACT_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+ENUM_VALUE_PATTERN = r"^[A-Za-z0-9_.\-]{1,100}$"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_\-]{0,49}$"
+FINGERPRINT_PATTERN = r"^sha256:[0-9a-f]{64}$"
+CASE_REF_PATTERN = r"^hmac-sha256:[A-Za-z0-9_\-]{43}$"
+PSEUDONYM_KEY_ID_PATTERN = r"^pk-[0-9a-f]{16}$"
+SIDE_FILE_PATTERN = r"^[A-Za-z0-9._\-]{1,255}$"
+TEXT_MAX = 4000
 
 SafeInt = Annotated[int, Field(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)]
 Seq = Annotated[int, Field(ge=0, le=MAX_SAFE_INT)]
-Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Hex64 = Annotated[str, StringConstraints(pattern=HEX64_PATTERN)]
 KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
 Uuid4 = Annotated[str, StringConstraints(pattern=UUID4_PATTERN)]
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN), AfterValidator(valid_ts)]
 # Machine codes: outcome, verdict, recipient, conditions, data categories, source ids, rule ids.
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/#+\-]{0,127}$")]
-FactId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
-EnumValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")]
-Text = Annotated[str, StringConstraints(max_length=4000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_\-]{0,49}$")]
-AnswerValue = Union[bool, SafeInt, EnumValue, Annotated[list[EnumValue], Field(max_length=100)]]
+CodeStr = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+FactId = Annotated[str, StringConstraints(pattern=FACT_ID_PATTERN, max_length=100)]
+EnumValue = Annotated[str, StringConstraints(pattern=ENUM_VALUE_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
+AnswerValue = bool | SafeInt | EnumValue | Annotated[list[EnumValue], Field(max_length=100)]
 
 
-def _codes(n: int = 200):
-    return Annotated[list[Code], Field(max_length=n)]
+Codes = Annotated[list[CodeStr], Field(max_length=200)]
+RuleIds = Annotated[list[CodeStr], Field(max_length=100)]
 
 
 class _Strict(BaseModel):
@@ -68,41 +85,41 @@ class Actor(_Strict):
 
 
 class RulesetRef(_Strict):
-    fingerprint: Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+    fingerprint: Annotated[str, StringConstraints(pattern=FINGERPRINT_PATTERN)]
     name: Name
-    version: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NAME_PATTERN)]
 
 
 class LegalBasis(_Strict):
     citation: Text
-    id: Code
+    id: CodeStr
     status: Literal["verified", "secondary", "unverified"] | None  # the catalogue's verification status
 
 
 class Withheld(_Strict):
-    category: Code
+    category: CodeStr
     reason: Text
 
 
 class DataSplit(_Strict):
-    allowed: _codes()
+    allowed: Codes
     withheld: Annotated[list[Withheld], Field(max_length=200)]
 
 
 class Step(_Strict):
-    cites: _codes()
-    rule: Code
+    cites: Codes
+    rule: CodeStr
     text: Text
 
 
 class Advice(_Strict):
-    conditions: _codes()
+    conditions: Codes
     data: DataSplit
     explanation: Annotated[list[Step], Field(max_length=100)]
     legal_bases: Annotated[list[LegalBasis], Field(max_length=200)]
-    outcome: Code
-    recipient: Code | None
-    verdict: Code
+    outcome: CodeStr
+    recipient: CodeStr | None
+    verdict: CodeStr
 
 
 def fired_rules(explanation: list[Any]) -> list[str]:
@@ -131,12 +148,12 @@ class DecisionRecord(_Strict):
     advice: Advice
     answers: Annotated[dict[FactId, AnswerValue], Field(max_length=200)]
     app: App
-    case_ref: Annotated[str, StringConstraints(pattern=r"^hmac-sha256:[A-Za-z0-9_\-]{43}$")]
-    fired_rules: _codes(100)
+    case_ref: Annotated[str, StringConstraints(pattern=CASE_REF_PATTERN)]
+    fired_rules: RuleIds
     kid: KeyId
     log_id: Uuid4
     prev: Hex64
-    pseudonym_key_id: Annotated[str, StringConstraints(pattern=r"^pk-[0-9a-f]{16}$")]
+    pseudonym_key_id: Annotated[str, StringConstraints(pattern=PSEUDONYM_KEY_ID_PATTERN)]
     record_id: Uuid4
     ruleset: RulesetRef
     seq: Seq
@@ -145,7 +162,7 @@ class DecisionRecord(_Strict):
     v: Literal[1]
 
     @model_validator(mode="after")
-    def _fired_rules_match(self) -> "DecisionRecord":
+    def _fired_rules_match(self) -> DecisionRecord:
         if self.fired_rules != fired_rules(self.advice.explanation):
             raise ValueError("fired_rules must list the explanation's rule ids in order")
         return self
@@ -155,7 +172,7 @@ class TornInfo(_Strict):
     length: Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
     offset: Seq
     sha256: Hex64
-    side_file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,255}$")]
+    side_file: Annotated[str, StringConstraints(pattern=SIDE_FILE_PATTERN)]
 
 
 class RecoveryRecord(_Strict):
@@ -175,8 +192,8 @@ MODELS = (App, Actor, RulesetRef, LegalBasis, Withheld, DataSplit, Step, Advice,
           TornInfo, RecoveryRecord)
 
 
-Record = Annotated[Union[GenesisRecord, DecisionRecord, RecoveryRecord], Field(discriminator="type")]
-RECORD_ADAPTER: TypeAdapter = TypeAdapter(Record)
+AnyRecord = GenesisRecord | DecisionRecord | RecoveryRecord
+RECORD_ADAPTER: TypeAdapter[AnyRecord] = TypeAdapter(Annotated[AnyRecord, Field(discriminator="type")])
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -188,22 +205,23 @@ def validation_message(exc: ValidationError) -> str:
     return f"{loc}: {first.get('msg')}{more}"
 
 
-def validate_payload(obj: Any) -> GenesisRecord | DecisionRecord | RecoveryRecord:
+def validate_payload(obj: Any) -> AnyRecord:
     """Validate a parsed payload; raises pydantic.ValidationError."""
     return RECORD_ADAPTER.validate_python(obj)
 
 
-def validate_payload_bytes(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRecord:
+def validate_payload_bytes(payload: bytes) -> AnyRecord:
     """Parse and validate signed payload bytes in one step; raises pydantic.ValidationError."""
     return RECORD_ADAPTER.validate_json(payload)
 
 
-def canonical_bytes(rec: GenesisRecord | DecisionRecord | RecoveryRecord) -> bytes:
+def canonical_bytes(rec: AnyRecord) -> bytes:
     """The RFC 8785 form of a validated record, via pydantic's serialiser (sorted field order).
 
     Only ``answers`` is a free mapping; it is serialised in its own order, so callers comparing
     bytes must also check ``answers_sorted``."""
-    return rec.__pydantic_serializer__.to_json(rec)  # the concrete model's serialiser (no union dispatch)
+    data: bytes = rec.__pydantic_serializer__.to_json(rec)  # the concrete model's serialiser (no union dispatch)
+    return data
 
 
 def answers_sorted(rec: Any) -> bool:
@@ -243,10 +261,12 @@ def actor_fields(actor: Any) -> dict[str, str]:
         raise RecordError(f"actor has unknown field(s) {sorted(unknown)}; allowed: professional (or name), organisation")
     prof = actor.get("professional", actor.get("name"))
     org = actor.get("organisation")
-    for label, value in (("professional name", prof), ("organisation", org)):
+    out: dict[str, str] = {}
+    for field, label, value in (("professional", "professional name", prof), ("organisation", "organisation", org)):
         if not isinstance(value, str) or not value.strip():
             raise RecordError(f"the {label} is not configured; set it in the settings before signing decisions")
-    return {"professional": prof.strip(), "organisation": org.strip()}
+        out[field] = value.strip()
+    return out
 
 
 def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
@@ -286,18 +306,16 @@ def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
     }
 
 
-class PayloadError(ValueError):
+class PayloadError(AuditError, ValueError):
     """A signed payload that is not a canonical, schema-valid record: ``code`` is
     MALFORMED_RECORD or NOT_CANONICAL."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    default_code = Code.MALFORMED_RECORD
 
 
-def parse_payload(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRecord:
-    """Parse signed payload bytes into a record, requiring the exact RFC 8785 bytes.
+def strict_parse(payload: bytes) -> AnyRecord:
+    """The reference check: signed payload bytes into a record model, requiring the exact RFC
+    8785 bytes.
 
     One pass through pydantic-core (strict JSON parse + schema), then the canonical check:
     the bytes must equal the record's canonical serialisation, which rejects white space,
@@ -308,14 +326,91 @@ def parse_payload(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRe
     except ValidationError as exc:
         raise _explain(payload, exc) from None
     if rec.__pydantic_serializer__.to_json(rec) != payload or not answers_sorted(rec):
-        raise PayloadError("NOT_CANONICAL", "signed payload is not canonical JSON (RFC 8785): it was signed in "
-                                            "another form, or holds duplicate keys")
+        raise PayloadError("signed payload is not canonical JSON (RFC 8785): it was signed in another form, or holds "
+                           "duplicate keys", Code.NOT_CANONICAL)
     return rec
 
 
 def _explain(payload: bytes, exc: ValidationError) -> PayloadError:
     try:
         canonical.loads(payload)
-    except canonical.CanonicalError as err:
-        return PayloadError("MALFORMED_RECORD", f"signed payload is not valid JSON: {err}")
-    return PayloadError("MALFORMED_RECORD", f"payload fails the record schema at {validation_message(exc)}")
+    except CanonicalError as err:
+        return PayloadError(f"signed payload is not valid JSON: {err.message}")
+    return PayloadError(f"payload fails the record schema at {validation_message(exc)}")
+
+
+def parse_payload(payload: bytes) -> dict[str, Any]:
+    """Signed payload bytes into the record (a dict), accepting exactly what ``strict_parse``
+    accepts. The verifier's hot path: ``fast_check`` accepts almost every genuine record
+    without building models; anything it does not accept goes through ``strict_parse``, which
+    names the problem (or, should the fast check ever be stricter, accepts)."""
+    obj = fast_check(payload)
+    if obj is not None:
+        return obj
+    strict_parse(payload)  # raises with the reason
+    parsed: dict[str, Any] = canonical.loads(payload)
+    return parsed
+
+
+# --- the fast check -----------------------------------------------------------------------------
+# The same schema, generated from the models above as TypedDicts: pydantic-core parses and
+# validates in one pass without building model instances; the result, whose keys come out in the
+# declared (sorted) order, is serialised again and compared with the raw bytes once (pydantic-core's
+# compact JSON writer produces RFC 8785 for these types). ``answers`` keeps the order it was read
+# in, so its order is checked here, as is the one model validator (fired_rules).
+# tests/audit/test_audit_fastpath.py proves it accepts exactly what strict_parse accepts.
+
+_FAST_CONFIG = ConfigDict(strict=True, extra="forbid")
+_TYPED: dict[type[BaseModel], Any] = {}
+
+
+def _as_typed(t: Any) -> Any:
+    """``t`` with every record model in it replaced by its TypedDict twin."""
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return _typed_dict(t)
+    origin = get_origin(t)
+    if origin is None or origin is Literal:
+        return t
+    args = get_args(t)
+    if origin is Annotated:
+        return Annotated.__class_getitem__((_as_typed(args[0]), *args[1:]))  # type: ignore[attr-defined]
+    if origin in (Union, UnionType):
+        return functools.reduce(operator.or_, [_as_typed(a) for a in args])
+    if origin is list:
+        return list[_as_typed(args[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[_as_typed(args[0]), _as_typed(args[1])]  # type: ignore[misc]
+    raise TypeError(f"no TypedDict twin for {t!r}")
+
+
+def _typed_dict(model: type[BaseModel]) -> Any:
+    if model not in _TYPED:
+        fields: dict[str, Any] = {}
+        for name, info in model.model_fields.items():
+            ann = _as_typed(info.annotation)
+            fields[name] = Annotated.__class_getitem__((ann, *info.metadata)) if info.metadata else ann  # type: ignore[attr-defined]
+        td: Any = TypedDict(model.__name__ + "Dict", fields)  # type: ignore[operator]
+        td.__pydantic_config__ = _FAST_CONFIG
+        _TYPED[model] = td
+    return _TYPED[model]
+
+
+_FAST: TypeAdapter[dict[str, Any]] = TypeAdapter(
+    Annotated[_typed_dict(GenesisRecord) | _typed_dict(DecisionRecord) | _typed_dict(RecoveryRecord),
+              Field(discriminator="type")])
+
+
+def fast_check(payload: bytes) -> dict[str, Any] | None:
+    """The record when ``payload`` is a canonical, schema-valid record; None when it may not be
+    (then ``strict_parse`` decides and explains). Never raises."""
+    try:
+        o = _FAST.validate_json(payload)
+        if pydantic_core.to_json(o) != payload:
+            return None
+        if o["type"] == "decision":
+            answers = list(o["answers"])
+            if answers != sorted(answers) or o["fired_rules"] != fired_rules(o["advice"]["explanation"]):
+                return None
+    except Exception:  # anything unexpected: let the strict path decide and explain
+        return None
+    return o
