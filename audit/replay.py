@@ -25,6 +25,7 @@ For each decision record:
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,25 @@ def _show(value: Any) -> str:
     return repr(text if len(text) <= 120 else text[:117] + "...")
 
 
+# Explanation steps the engine adds that are not rules of the rule set: the legal defaults it
+# assumed, the fallback outcome, the default reason to withhold data, cautions, and the privacy
+# officer's notes on a rule ("note:<rule id>"). Replay compares every step exactly; this list only
+# decides which step ids count as vocabulary.
+ENGINE_STEP_IDS = frozenset({"assumed", "fallback", "default-withhold"})
+_CAUTION = re.compile(r"caution-[1-9][0-9]{0,3}")
+
+
+def _is_step_id(rs: Any, step: str) -> bool:
+    if step in ENGINE_STEP_IDS or _CAUTION.fullmatch(step):
+        return True
+    rule = step.removeprefix("note:")
+    try:
+        rs.rule(rule)
+    except KeyError:
+        return False
+    return True
+
+
 def vocabulary_problem(rs: Any, rec: dict[str, Any]) -> str | None:
     """The first code in a decision record that the rule set does not know (None when all are known)."""
     advice = rec["advice"]
@@ -105,9 +125,7 @@ def vocabulary_problem(rs: Any, rec: dict[str, Any]) -> str | None:
             if cite not in rs.sources:
                 return f"advice.explanation[{i}].cites[{j}] {cite!r} is not a legal source in this rule set's catalogue"
     for i, rule in enumerate(rec["fired_rules"]):
-        try:
-            rs.rule(rule)
-        except KeyError:
+        if not _is_step_id(rs, rule):
             return f"fired_rules[{i}] {rule!r} is not a rule of this rule set"
     facts = getattr(rs, "facts", None)
     if facts is not None:

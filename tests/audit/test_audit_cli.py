@@ -113,7 +113,7 @@ def test_wrong_passphrase_exit_2(setup, log, tmp_path, capsys):
     d, _pw, _tk, _key = setup
     wrong = tmp_path / "wrong"
     wrong.write_text("not it at all\n")
-    assert run("audit", "checkpoint", log, "--key", d / "keys" / "private-key.p12", "--passphrase-file", wrong) == 2
+    assert run("audit", "checkpoint", log, "--key", d / "keys" / "private-key.ossh", "--passphrase-file", wrong) == 2
     msg = one_line_error(capsys)
     assert "wrong passphrase" in msg and PASS.decode() not in msg
 

@@ -10,7 +10,8 @@ import time
 import pytest
 from audit_helpers import ACTOR, append, make_decision, read_lines, trust_file
 
-from audit import codes, repair, trust, verify_log
+from audit.codes import Code
+from audit import repair, trust, verify_log
 from audit.errors import TornTailError
 from audit.keys import SigningKey
 from audit.log import AuditLogWriter
@@ -45,7 +46,7 @@ def _check_after_crash(log, store):
     report = verify_log(log, store, jobs=1)
     assert report.records == n_complete
     if torn:
-        assert [(f.line, f.code) for f in report.failures] == [(n_complete + 1, codes.TORN_TAIL)]
+        assert [(f.line, f.code) for f in report.failures] == [(n_complete + 1, Code.TORN_TAIL)]
         res = repair(log)
         assert res.torn
         after = log.read_bytes()
@@ -93,7 +94,7 @@ def test_truncation_at_every_byte_of_the_last_record(tmp_path, key):
     for cut in range(start + 1, len(full)):
         log.write_bytes(full[:cut])
         report = verify_log(log, store, jobs=1)
-        assert [(f.line, f.code) for f in report.failures] == [(3, codes.TORN_TAIL)], cut
+        assert [(f.line, f.code) for f in report.failures] == [(3, Code.TORN_TAIL)], cut
         assert report.records == 2
         if cut % 97 == 0 or cut == len(full) - 1:
             for side in tmp_path.glob("log.jsonl.torn-*"):
@@ -123,7 +124,7 @@ def test_repair_with_key_writes_a_signed_recovery_record(tmp_path, key):
     append(log, key, 1)
     report = verify_log(log, trust_file(tmp_path / "tk.json", key))
     assert report.ok and report.records == 6
-    assert codes.RECOVERED in [w.code for w in report.warnings]
+    assert Code.RECOVERED in [w.code for w in report.warnings]
 
 
 def _append_many(log, key, n, barrier, queue):
@@ -169,7 +170,7 @@ def test_unreadable_last_line_after_power_loss(tmp_path, key):
     log.write_bytes(good + b"\x00" * 1500 + b"\n")
     tk = trust_file(tmp_path / "tk.json", key)
     report = verify_log(log, tk)
-    assert [(f.line, f.code) for f in report.failures] == [(5, codes.MALFORMED_RECORD)]
+    assert [(f.line, f.code) for f in report.failures] == [(5, Code.MALFORMED_RECORD)]
     with pytest.raises(LogCorruptError, match="audit repair"):
         append(log, key, 1)
     res = repair(log, key)
