@@ -2,13 +2,14 @@
 
 Protocol of one append (see docs/audit.md section 5):
 
-1. build the record body and check it against the strict schema -- outside every lock;
+1. build the record body (the engine's JSON projected onto the record schema) -- outside every lock;
 2. open the log without following a symlink (``O_NOFOLLOW``); it must be a regular file of
    mode 0600 (a new log is created ``O_EXCL`` with exactly 0600, and its directory fsynced);
 3. ``flock(LOCK_EX)`` -- several terminals on one disk serialise here, so the chain never forks;
 4. read the tail: an incomplete last line (no ``\\n``) stops the append with TornTailError, the
    last record must be well formed; it gives ``seq``, ``prev`` and the log id;
-5. add the header (seq, prev, time, record id), canonicalise, sign, make one line;
+5. add the header (seq, prev, time, record id), canonicalise, check the bytes with the verifier's
+   own payload check (canonical form, strict schema), sign, make one line;
 6. one ``write`` of all lines, then ``fsync`` (``F_FULLFSYNC`` on macOS); a short write is cut
    back before the error is raised;
 7. unlock. Only after this returns may the caller say "recorded".
@@ -37,7 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
 from audit import canonical, envelope, record
 from audit.codes import Code
@@ -125,30 +125,31 @@ def parse_record_line(line: bytes) -> tuple[bytes, dict[str, Any]]:
     return payload, rec
 
 
-def _placeholder_header(key: SigningKey) -> dict[str, Any]:
-    """A header of the real shape, to check a body against the schema before the lock is taken."""
-    return {"v": record.SCHEMA_VERSION, "log_id": str(uuid.uuid4()), "seq": 1, "prev": "0" * 64, "ts": now_ts(),
-            "kid": key.key_id, "record_id": str(uuid.uuid4()), "app": {"name": record.APP_NAME, "version": app_version()}}
+def encode_record(key: SigningKey, payload: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(payload bytes, envelope line) of a record, or RecordError naming what is wrong.
 
-
-def check_body(key: SigningKey, body: dict[str, Any]) -> None:
-    """Raise RecordError unless ``body`` with a header forms a valid, canonical record."""
-    payload = {**_placeholder_header(key), **body}
+    The bytes are checked with the verifier's own ``record.parse_payload`` (canonical form and the
+    strict schema) before they are signed: the writer never writes what the verifier would refuse."""
+    ordered = dict(sorted(payload.items()))
     try:
-        rec = record.validate_payload(payload)
-    except ValidationError as exc:
-        raise RecordError(f"the record is invalid at {record.validation_message(exc)}") from None
-    try:
-        # The strict schema admits only str/int(+-2^53)/bool/None/list/dict with ASCII keys, so the
-        # canonical-JSON restrictions already hold; only a lone surrogate can still fail here.
-        data = canonical.dumps_unchecked(payload)
-    except (UnicodeEncodeError, ValueError) as exc:
-        raise RecordError(f"the record cannot be written as canonical JSON: {exc}") from None
-    if data != record.canonical_bytes(rec) or record.fast_check(data) is None:
-        raise RecordError("internal error: the record's canonical forms disagree; nothing was written")
-    if (len(data) + 20) * 4 // 3 + 400 > envelope.MAX_LINE:  # + a longer seq, + the envelope around it
-        raise RecordError(f"the record would be about {len(data) * 4 // 3} bytes, more than the {envelope.MAX_LINE} a "
-                          f"log line may hold (the explanation texts are too long); nothing was written")
+        data = canonical.dumps_ordered(ordered)
+        data.decode("utf-8")
+    except Exception:  # e.g. a lone surrogate: name the field
+        try:
+            canonical.check(ordered)
+        except AuditError as exc:
+            raise RecordError(f"the record cannot be written as canonical JSON: {exc.message}") from None
+        raise RecordError("the record cannot be written as canonical JSON") from None
+    if record.fast_check(data) is None:
+        try:
+            record.strict_parse(data)
+        except AuditError as exc:
+            raise RecordError(f"the record is invalid: {exc.message}") from None
+    line = envelope.make_line(data, envelope.RECORD_TYPE, key)
+    if len(line) > envelope.MAX_LINE:
+        raise RecordError(f"the record would be {len(line)} bytes, more than the {envelope.MAX_LINE} a log line may "
+                          f"hold (the explanation texts are too long); nothing was written")
+    return data, line
 
 
 class AuditLogWriter:
@@ -251,42 +252,42 @@ class AuditLogWriter:
     @staticmethod
     def _header(key: SigningKey, log_id: str, seq: int, prev: bytes | None) -> dict[str, Any]:
         return {
-            "v": record.SCHEMA_VERSION, "log_id": log_id, "seq": seq,
-            "prev": prev.hex() if prev is not None else record.GENESIS_PREV,
-            "ts": now_ts(), "kid": key.key_id, "record_id": str(uuid.uuid4()),
-            "app": {"name": record.APP_NAME, "version": app_version()},
+            "app": {"name": record.APP_NAME, "version": app_version()}, "kid": key.key_id, "log_id": log_id,
+            "prev": prev.hex() if prev is not None else record.GENESIS_PREV, "record_id": str(uuid.uuid4()),
+            "seq": seq, "ts": now_ts(), "v": record.SCHEMA_VERSION,
         }
 
-    @staticmethod
-    def _line(key: SigningKey, payload: dict[str, Any]) -> tuple[bytes, bytes]:
-        body = canonical.dumps_unchecked(payload)  # the body was checked with check_body
-        return body, envelope.make_line(body, envelope.RECORD_TYPE, key)
-
-    def _commit_locked(self, fd: int, batch: list[_Request]) -> list[AppendedRecord]:
-        """Steps 4-6 for a batch: one write, one fsync."""
+    def _commit_locked(self, fd: int, batch: list[_Request]) -> list[AppendedRecord | None]:
+        """Steps 4-6 for a batch: one write, one fsync. A request whose record is invalid gets its
+        RecordError and is left out; the others are written."""
         st = os.fstat(fd)
         tail = self._read_tail(fd, st)
         size = st.st_size
         out: list[bytes] = []
         if tail is None:
             log_id = str(uuid.uuid4())
-            g_body, g_line = self._line(batch[0].key, {**self._header(batch[0].key, log_id, 0, None),
-                                                       "type": "genesis"})
-            out.append(g_line)
+            g_body, g_line = encode_record(batch[0].key, {**self._header(batch[0].key, log_id, 0, None),
+                                                          "type": "genesis"})
             seq, prev = 0, leaf_hash(g_body)
         else:
             log_id, seq, prev = tail.log_id, tail.seq, tail.leaf
-        done: list[AppendedRecord] = []
+        done: list[AppendedRecord | None] = []
         for req in batch:
+            header = self._header(req.key, log_id, seq + 1, prev)
+            try:
+                body, line = encode_record(req.key, {**req.body, **header})
+            except RecordError as exc:
+                req.error = exc
+                done.append(None)
+                continue
             seq += 1
-            header = self._header(req.key, log_id, seq, prev)
-            body, line = self._line(req.key, {**req.body, **header})
-            if len(line) > envelope.MAX_LINE:
-                raise RecordError(f"the record would be {len(line)} bytes, more than the {envelope.MAX_LINE} a log "
-                                  f"line may hold; nothing was written")
             out.append(line)
             prev = leaf_hash(body)
             done.append(AppendedRecord(header["record_id"], seq, seq + 1, log_id, prev.hex(), header["ts"]))
+        if not out:
+            return done
+        if tail is None:
+            out.insert(0, g_line)
         data = b"".join(out)
         try:
             written = os.write(fd, data)
@@ -338,7 +339,8 @@ class AuditLogWriter:
         try:
             results = self._locked(lambda fd: self._commit_locked(fd, batch))
             for r, res in zip(batch, results):
-                r.result = res
+                if res is not None:
+                    r.result = res
         except BaseException as exc:  # every caller in the batch learns that nothing was recorded
             for r in batch:
                 r.error = exc
@@ -365,7 +367,6 @@ class AuditLogWriter:
             decision = decision.to_json(lang="nl")
         body = {"type": "decision", "actor": record.actor_fields(actor), "case_ref": key.case_ref(case_ref_source),
                 "pseudonym_key_id": key.pseudonym_key_id, **record.decision_fields(decision, answers)}
-        check_body(key, body)
         return self._submit(key, body)
 
     # -- repair -----------------------------------------------------------------------------
@@ -416,10 +417,11 @@ class AuditLogWriter:
         self._tail = None
         rec = None
         if key is not None and start > 0:
-            torn = {"offset": start, "length": len(fragment), "sha256": digest, "side_file": side.name}
-            body = {"type": "recovery", "torn": torn}
-            check_body(key, body)
-            rec = self._commit_locked(fd, [_Request(key, body)])[0]
+            torn = {"length": len(fragment), "offset": start, "sha256": digest, "side_file": side.name}
+            req = _Request(key, {"type": "recovery", "torn": torn})
+            rec = self._commit_locked(fd, [req])[0]
+            if req.error is not None:
+                raise req.error
         return RepairResult(True, start, len(fragment), digest, side, False, rec)
 
     def _is_whole_next_record(self, fd: int, start: int, fragment: bytes) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import operator
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -233,7 +233,10 @@ def answers_sorted(rec: Any) -> bool:
 
 # --- building a decision record from the engine's JSON ---------------------------------------
 
-_ADVICE_KEYS = ("outcome", "verdict", "recipient", "legal_bases", "conditions", "data", "explanation")
+# The projection builds every object with its keys in sorted order, so that its compact JSON
+# (``canonical.dumps_ordered``) is already the RFC 8785 form; the writer checks the bytes with the
+# verifier's own ``parse_payload`` before signing them.
+_ADVICE_KEYS = ("conditions", "data", "explanation", "legal_bases", "outcome", "recipient", "verdict")
 
 
 def _need(obj: Any, key: str, where: str) -> Any:
@@ -252,6 +255,12 @@ def _answer_value(value: Any) -> Any:
     return value
 
 
+def _items(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(f"{where} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
 def actor_fields(actor: Any) -> dict[str, str]:
     """Accept ``{"professional"|"name": ..., "organisation": ...}`` (the TUI's settings use ``name``)."""
     if not isinstance(actor, dict):
@@ -262,7 +271,7 @@ def actor_fields(actor: Any) -> dict[str, str]:
     prof = actor.get("professional", actor.get("name"))
     org = actor.get("organisation")
     out: dict[str, str] = {}
-    for field, label, value in (("professional", "professional name", prof), ("organisation", "organisation", org)):
+    for field, label, value in (("organisation", "organisation", org), ("professional", "professional name", prof)):
         if not isinstance(value, str) or not value.strip():
             raise RecordError(f"the {label} is not configured; set it in the settings before signing decisions")
         out[field] = value.strip()
@@ -270,7 +279,8 @@ def actor_fields(actor: Any) -> dict[str, str]:
 
 
 def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
-    """The record fields taken from ``Decision.to_json()`` and the answers (not yet validated)."""
+    """The record fields taken from ``Decision.to_json()`` and the answers (not yet validated):
+    only what the record schema knows, each object's keys in sorted order."""
     ruleset = _need(decision, "ruleset", "decision")
     complete = _need(decision, "complete", "decision")
     advice = _need(decision, "advice", "decision")
@@ -278,31 +288,28 @@ def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
         missing = decision.get("missing") or []
         raise RecordError("the decision is incomplete (still missing: " + (", ".join(map(str, missing)) or "?")
                           + "); only complete advice can be signed")
-    rs = {k: _need(ruleset, k, "decision.ruleset") for k in ("name", "version", "fingerprint")}
+    rs = {k: _need(ruleset, k, "decision.ruleset") for k in ("fingerprint", "name", "version")}
     adv = {k: _need(advice, k, "decision.advice") for k in _ADVICE_KEYS}
-    if isinstance(adv["legal_bases"], list):
-        adv["legal_bases"] = [{"id": _need(b, "id", "legal basis"), "citation": _need(b, "citation", "legal basis"),
-                               "status": b.get("status")} for b in adv["legal_bases"]]
+    adv["legal_bases"] = [{"citation": _need(b, "citation", "legal basis"), "id": _need(b, "id", "legal basis"),
+                           "status": b.get("status")} for b in _items(adv["legal_bases"], "advice.legal_bases")]
     data = adv["data"]
-    adv["data"] = {"allowed": _need(data, "allowed", "decision.advice.data"),
-                   "withheld": _need(data, "withheld", "decision.advice.data")}
-    if isinstance(adv["data"]["withheld"], list):
-        adv["data"]["withheld"] = [{"category": _need(w, "category", "withheld item"),
-                                    "reason": _need(w, "reason", "withheld item")} for w in adv["data"]["withheld"]]
-    if isinstance(adv["explanation"], list):
-        adv["explanation"] = [{"rule": _need(s, "rule", "explanation step"), "text": _need(s, "text", "explanation step"),
-                               "cites": _need(s, "cites", "explanation step")} for s in adv["explanation"]]
-    for key in ("conditions",):
-        if isinstance(adv[key], (tuple, set, frozenset)):
-            adv[key] = list(adv[key])
+    adv["data"] = {"allowed": _items(_need(data, "allowed", "decision.advice.data"), "advice.data.allowed"),
+                   "withheld": [{"category": _need(w, "category", "withheld item"),
+                                 "reason": _need(w, "reason", "withheld item")}
+                                for w in _items(_need(data, "withheld", "decision.advice.data"), "advice.data.withheld")]}
+    adv["explanation"] = [{"cites": _need(s, "cites", "explanation step"), "rule": _need(s, "rule", "explanation step"),
+                           "text": _need(s, "text", "explanation step")}
+                          for s in _items(adv["explanation"], "advice.explanation")]
+    if isinstance(adv["conditions"], (tuple, set, frozenset)):
+        adv["conditions"] = list(adv["conditions"])
     if not isinstance(answers, dict):
         raise RecordError("answers must be a mapping of fact id to value")
     ans = {k: _answer_value(answers[k]) for k in sorted(answers, key=str)}  # canonical order
     return {
-        "ruleset": rs,
-        "answers": ans,
         "advice": adv,
-        "fired_rules": fired_rules(adv["explanation"]) if isinstance(adv["explanation"], list) else [],
+        "answers": ans,
+        "fired_rules": fired_rules(adv["explanation"]),
+        "ruleset": rs,
     }
 
 
@@ -360,8 +367,13 @@ def parse_payload(payload: bytes) -> dict[str, Any]:
 # in, so its order is checked here, as is the one model validator (fired_rules).
 # tests/audit/test_audit_fastpath.py proves it accepts exactly what strict_parse accepts.
 
-_FAST_CONFIG = ConfigDict(strict=True, extra="forbid")
+_FAST_CONFIG = ConfigDict(strict=True, extra="forbid", cache_strings=False)  # memory stays flat
 _TYPED: dict[type[BaseModel], Any] = {}
+
+
+def _annotated(t: Any, metadata: Any) -> Any:
+    """``Annotated[t, *metadata]`` for metadata known only at run time."""
+    return cast(Any, Annotated).__class_getitem__((t, *metadata))
 
 
 def _as_typed(t: Any) -> Any:
@@ -373,7 +385,7 @@ def _as_typed(t: Any) -> Any:
         return t
     args = get_args(t)
     if origin is Annotated:
-        return Annotated.__class_getitem__((_as_typed(args[0]), *args[1:]))  # type: ignore[attr-defined]
+        return _annotated(_as_typed(args[0]), args[1:])
     if origin in (Union, UnionType):
         return functools.reduce(operator.or_, [_as_typed(a) for a in args])
     if origin is list:
@@ -388,23 +400,23 @@ def _typed_dict(model: type[BaseModel]) -> Any:
         fields: dict[str, Any] = {}
         for name, info in model.model_fields.items():
             ann = _as_typed(info.annotation)
-            fields[name] = Annotated.__class_getitem__((ann, *info.metadata)) if info.metadata else ann  # type: ignore[attr-defined]
-        td: Any = TypedDict(model.__name__ + "Dict", fields)  # type: ignore[operator]
+            fields[name] = _annotated(ann, info.metadata) if info.metadata else ann
+        td: Any = cast(Any, TypedDict)(model.__name__ + "Dict", fields)
         td.__pydantic_config__ = _FAST_CONFIG
         _TYPED[model] = td
     return _TYPED[model]
 
 
-_FAST: TypeAdapter[dict[str, Any]] = TypeAdapter(
-    Annotated[_typed_dict(GenesisRecord) | _typed_dict(DecisionRecord) | _typed_dict(RecoveryRecord),
-              Field(discriminator="type")])
+_FAST: TypeAdapter[dict[str, Any]] = TypeAdapter(cast(Any, Annotated[
+    _typed_dict(GenesisRecord) | _typed_dict(DecisionRecord) | _typed_dict(RecoveryRecord), Field(discriminator="type")]))
+_FAST_VALIDATE = _FAST.validator.validate_json  # the core validator itself: no wrapper on the hot path
 
 
 def fast_check(payload: bytes) -> dict[str, Any] | None:
     """The record when ``payload`` is a canonical, schema-valid record; None when it may not be
     (then ``strict_parse`` decides and explains). Never raises."""
     try:
-        o = _FAST.validate_json(payload)
+        o: dict[str, Any] = _FAST_VALIDATE(payload)
         if pydantic_core.to_json(o) != payload:
             return None
         if o["type"] == "decision":

@@ -12,8 +12,9 @@ _TS_RE = re.compile(TS_PATTERN)
 
 
 def format_ts(when: dt.datetime) -> str:
-    when = when.astimezone(dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    w = when.astimezone(dt.UTC)
+    return (f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}."
+            f"{w.microsecond // 1000:03d}Z")
 
 
 def now_ts() -> str:

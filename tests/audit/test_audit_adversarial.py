@@ -10,11 +10,9 @@ import pytest
 from audit.codes import Code
 from audit import verify_log, write_checkpoint
 from audit.errors import TrustFileError
-from audit.keys import SigningKey
-from audit.merkle import leaf_hash
 from audit.timeutil import format_ts, parse_ts
 
-from audit_helpers import (append, codes_of, keep_signature, payload_of, read_lines, resign, trust_file,
+from audit_helpers import (append, codes_of, keep_signature, payload_of, read_lines, rechain, resign, trust_file,
                            write_lines)
 
 
@@ -23,17 +21,6 @@ def first(report):
     return report.failures[0].line, report.failures[0].code
 
 
-def rechain(lines: list[bytes], start: int, signer: SigningKey) -> list[bytes]:
-    """Re-sign lines[start:] so seq/prev continue from lines[start-1] (an insider with the key)."""
-    out = list(lines[:start])
-    for line in lines[start:]:
-        prev_payload = base64.b64decode(json.loads(out[-1])["payload"])
-        seq = payload_of(out[-1])["seq"] + 1
-
-        def fix(body, seq=seq, prev=leaf_hash(prev_payload).hex()):
-            body["seq"], body["prev"], body["kid"] = seq, prev, signer.key_id
-        out.append(resign(line, signer, fix))
-    return out
 
 
 def test_clean_log_is_accepted(clean_log):

@@ -37,7 +37,7 @@ def test_docs_list_exactly_the_reason_codes():
 
 
 def test_the_kinds_partition_the_codes():
-    assert FAILURES | WARNINGS | ERRORS == set(Code) and not (FAILURES & WARNINGS or FAILURES & ERRORS)
+    assert set(Code) == FAILURES | WARNINGS | ERRORS and not (FAILURES & WARNINGS or FAILURES & ERRORS)
     assert STRICT_FAILURES <= WARNINGS
     for name in ("BAD_SIGNATURE", "CHAIN_BROKEN", "UNTRUSTED_KEY", "KEY_NOT_VALID_AT_TIME", "TORN_TAIL",
                  "DUPLICATE_RECORD", "MALFORMED_RECORD", "REPLAY_MISMATCH"):  # named by the contract

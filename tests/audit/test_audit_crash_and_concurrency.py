@@ -20,10 +20,10 @@ FORK = mp.get_context("fork")
 
 
 def _big(i):
-    """A decision with long rule texts (~400 KiB line): its single write spans ~100 pages, so a
+    """A decision with long rule texts (~800 KiB line): its single write spans ~200 pages, so a
     SIGKILL can land inside it (the kernel stops a write between pages on a fatal signal)."""
     d, a = make_decision(i)
-    d["advice"]["explanation"] = [{"rule": f"rule{j}", "text": "ä" * 1500, "cites": []} for j in range(100)]
+    d["advice"]["explanation"] = [{"rule": f"rule{j}", "text": "ä" * 3000, "cites": []} for j in range(100)]
     return d, a
 
 
@@ -31,7 +31,7 @@ def _write_forever(log, key):
     with AuditLogWriter(log) as w:
         i = 0
         while True:
-            d, a = _big(i) if i % 3 == 2 else make_decision(i)
+            d, a = _big(i) if i % 3 else make_decision(i)
             w.append_decision(key, decision=d, answers=a, actor=ACTOR, case_ref_source=f"case-{i}")
             i += 1
 
@@ -66,7 +66,7 @@ def test_sigkill_at_random_moments(tmp_path, key):
     store = trust.load(trust_file(tmp_path / "tk.json", key))
     rng = random.Random(4)  # seeded kill times: reproducible as far as scheduling allows
     kills, torn = 0, 0
-    while kills < 50 or (torn < 2 and kills < 250):
+    while kills < 50 or (torn < 1 and kills < 400):
         log = tmp_path / f"log-{kills}.jsonl"
         proc = FORK.Process(target=_write_forever, args=(log, key), daemon=True)
         proc.start()

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from audit_helpers import ACTOR, append, make_decision, payload_of, pin, read_lines, resign, trust_file, write_lines
+from audit_helpers import ACTOR, append, make_decision, pin, read_lines, rechain, resign, trust_file, write_lines
 
 from audit import record_decision, trust, verify_log, write_checkpoint
 from audit.codes import Code
@@ -23,21 +23,6 @@ from audit.timeutil import format_ts, parse_ts
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _rechain(lines, start, signer):
-    """Re-sign lines[start:] so that seq/prev continue (an insider with the key)."""
-    import base64
-    import json
-
-    from audit.merkle import leaf_hash
-    out = list(lines[:start])
-    for line in lines[start:]:
-        prev_payload = base64.b64decode(json.loads(out[-1])["payload"])
-        seq = payload_of(out[-1])["seq"] + 1
-
-        def fix(body, seq=seq, prev=leaf_hash(prev_payload).hex()):
-            body["seq"], body["prev"] = seq, prev
-        out.append(resign(line, signer, fix))
-    return out
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -1.0, -0.001, 1e12])
@@ -62,11 +47,11 @@ def test_a_record_dated_in_the_future_fails_and_does_not_hold_back_the_rest(clea
     log, tk = clean_log
     lines = read_lines(log)
     lines[5] = resign(lines[5], key, lambda b: b.__setitem__("ts", "2099-01-01T00:00:00.000Z"))
-    write_lines(log, _rechain(lines, 6, key))
+    write_lines(log, rechain(lines, 6, key))
     report = verify_log(log, tk)
     assert [(f.line, f.code) for f in report.failures] == [(6, Code.FUTURE_TIMESTAMP)]
     # as of 2100 that record is no longer in the future -- and the ones after it went back in time
-    late = verify_log(log, tk, now=dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
+    late = verify_log(log, tk, now=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
     assert {f.code for f in late.failures} == {Code.TIME_WENT_BACKWARDS}
 
 
@@ -77,7 +62,7 @@ def test_a_record_later_than_the_checkpoint_that_covers_it_fails(clean_log, key,
     later = format_ts(parse_ts(cp.payload.ts) + dt.timedelta(hours=1))  # still before the verifier's clock
     lines = read_lines(log)
     lines[4] = resign(lines[4], key, lambda b: b.__setitem__("ts", later))
-    write_lines(log, _rechain(lines, 5, key))
+    write_lines(log, rechain(lines, 5, key))
     log.with_name("log.checkpoints.jsonl").unlink()
     now = parse_ts(later) + dt.timedelta(hours=1)
     report = verify_log(log, tk, now=now, checkpoints=[held])
@@ -89,7 +74,7 @@ def test_a_checkpoint_dated_in_the_future_is_not_used(clean_log, key, tmp_path):
     log, tk = clean_log
     held = tmp_path / "held.cp"
     write_checkpoint(log, key, export_to=held)
-    report = verify_log(log, tk, checkpoints=[held], now=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
+    report = verify_log(log, tk, checkpoints=[held], now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
                         time_tolerance=0)
     assert Code.FUTURE_TIMESTAMP in [f.code for f in report.failures] and report.anchored == 0
 
@@ -161,7 +146,7 @@ def test_group_commit_from_threads_keeps_one_chain(tmp_path, key):
                 for i in range(15):
                     d, a = make_decision(i)
                     w.append_decision(key, decision=d, answers=a, actor=ACTOR, case_ref_source=f"{t}-{i}")
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
         threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
         for t in threads:
