@@ -13,6 +13,7 @@ client names, no free text typed by the user.
 from __future__ import annotations
 
 import functools
+import re
 import operator
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
@@ -426,3 +427,106 @@ def fast_check(payload: bytes) -> dict[str, Any] | None:
     except Exception:  # anything unexpected: let the strict path decide and explain
         return None
     return o
+
+
+# --- the fixed-shape check of a decision record on its raw bytes -----------------------------------
+# A canonical decision record has exactly one byte form for its schema: its fields in sorted order,
+# no white space, strings in RFC 8785's minimal escapes. One regular expression over the decoded
+# payload therefore checks the canonical form and the schema together, without parsing into objects
+# or serialising again; what it cannot say (ordered unique answer keys, fired_rules, real dates) is
+# checked on its groups. It only answers "yes" (with the header the verifier's chain needs) or
+# "ask the others" (None): fast_check, then strict_parse. tests/audit/test_audit_fastpath.py holds
+# it to exactly what strict_parse accepts.
+
+def _j(pattern: str) -> str:
+    """A JSON string whose content matches ``pattern`` (one of the ASCII code patterns above,
+    whose characters never need escaping)."""
+    return '"' + pattern.removeprefix("^").removesuffix("$") + '"'
+
+
+def _jtext(n: int | None, allow_controls: bool = True) -> str:
+    """A canonical JSON string of at most ``n`` characters (each unit below is one character); with
+    ``n=None`` of any length, matched in runs (faster; the caller bounds the length otherwise)."""
+    if allow_controls:
+        unit = r'[^"\\\x00-\x1f]|\\["\\bfnrt]|\\u00(?:0[0-7]|0b|0e|0f|1[0-9a-f])'
+    else:  # NAME_PATTERN: no control characters and no DEL, so only \" and \\ can be escaped
+        unit = r'[^"\\\x00-\x1f\x7f]|\\["\\]'
+    if n is None:
+        return rf'"(?:[^"\\\x00-\x1f]++|{unit})*+"'
+    return f'"(?:{unit}){{{0 if allow_controls else 1},{n}}}+"'
+
+
+def _jlist(item: str, n: int) -> str:
+    return rf"\[(?:{item}(?:,{item}){{0,{n - 1}}})?\]"
+
+
+_JCODE = _j(CODE_PATTERN)
+_JINT = r"(?:0|-?[1-9][0-9]{0,14})"      # 15 digits at most: inside +-(2^53-1) without a range check
+_JSEQ = r"(?:0|[1-9][0-9]{0,15})"        # checked against 2^53-1 below
+_JENUM = _j(ENUM_VALUE_PATTERN)
+_JFACT = '"(?=[a-z0-9_.]{1,100}")' + FACT_ID_PATTERN.removeprefix("^").removesuffix("$").replace("(", "(?:") + '"'
+_JVALUE = rf"(?:true|false|{_JINT}|{_JENUM}|{_jlist(_JENUM, 100)})"
+
+
+def _jstep(rule: str, text: str) -> str:
+    return rf'\{{"cites":{_jlist(_JCODE, 200)},"rule":{rule},"text":{text}\}}'
+
+
+def _decision_regex(text: str) -> re.Pattern[str]:
+    """The canonical form of a decision record, with ``text`` for the rule texts and reasons."""
+    advice = (rf'\{{"conditions":{_jlist(_JCODE, 200)},"data":\{{"allowed":{_jlist(_JCODE, 200)},"withheld":'
+              + _jlist(rf'\{{"category":{_JCODE},"reason":{text}\}}', 200) + r'\},"explanation":(?P<explanation>'
+              + _jlist(_jstep(_JCODE, text), 100) + r'),"legal_bases":'
+              + _jlist(rf'\{{"citation":{text},"id":{_JCODE},"status":(?:null|"verified"|"secondary"|"unverified")\}}',
+                       200)
+              + rf',"outcome":{_JCODE},"recipient":(?:null|{_JCODE}),"verdict":{_JCODE}\}}')
+    return re.compile(
+        rf'\{{"actor":\{{"organisation":{_jtext(200, False)},"professional":{_jtext(200, False)}\}},"advice":{advice},'
+        rf'"answers":(?P<answers>\{{(?:{_JFACT}:{_JVALUE}(?:,{_JFACT}:{_JVALUE}){{0,199}})?\}}),'
+        rf'"app":\{{"name":"deelwijzer","version":{_j(VERSION_PATTERN)}\}},"case_ref":{_j(CASE_REF_PATTERN)},'
+        rf'"fired_rules":(?P<fired>{_jlist(_JCODE, 100)}),"kid":"(?P<kid>{_j(KEY_ID_PATTERN)[1:-1]})",'
+        rf'"log_id":"(?P<log_id>{_j(UUID4_PATTERN)[1:-1]})","prev":"(?P<prev>{_j(HEX64_PATTERN)[1:-1]})",'
+        rf'"pseudonym_key_id":{_j(PSEUDONYM_KEY_ID_PATTERN)},"record_id":"(?P<record_id>{_j(UUID4_PATTERN)[1:-1]})",'
+        rf'"ruleset":\{{"fingerprint":{_j(FINGERPRINT_PATTERN)},"name":{_jtext(200, False)},'
+        rf'"version":{_jtext(50, False)}\}},"seq":(?P<seq>{_JSEQ}),"ts":"(?P<ts>{_j(TS_PATTERN)[1:-1]})",'
+        rf'"type":"decision","v":1\}}')
+
+
+# In a payload of at most TEXT_MAX + 2 characters no string can be longer than TEXT_MAX: the texts
+# are then matched in runs; in a longer payload each text is counted to TEXT_MAX.
+_DECISION_SHORT = _decision_regex(_jtext(None))
+_DECISION_LONG = _decision_regex(_jtext(TEXT_MAX))
+_STEP_RULE = re.compile(r'"rule":"([^"]*)"')  # inside a canonical explanation a quote is never unescaped
+_ANSWER_KEY = re.compile(r'"([a-z0-9_.]+)":')
+_QUOTED = re.compile(r'"([^"]*)"')
+
+Header = tuple[int, str, str, str, str, str, str]  # seq, prev, ts, kid, record_id, log_id, type
+
+
+def decision_header(payload: bytes) -> Header | None:
+    """The header of a canonical, schema-valid decision record, checked on its raw bytes; None
+    when the payload may be anything else (then ``parse_payload`` decides). Never raises."""
+    if not payload.endswith(b'"type":"decision","v":1}'):
+        return None
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    m = (_DECISION_SHORT if len(text) <= TEXT_MAX + 2 else _DECISION_LONG).fullmatch(text)
+    if m is None:
+        return None
+    keys = _ANSWER_KEY.findall(m.group("answers"))
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        return None  # not sorted, or a key twice
+    rules = list(dict.fromkeys(_STEP_RULE.findall(m.group("explanation"))))
+    if _QUOTED.findall(m.group("fired")) != rules:
+        return None
+    ts = m.group("ts")
+    seq = int(m.group("seq"))
+    try:
+        valid_ts(ts)
+    except ValueError:
+        return None
+    if seq > MAX_SAFE_INT:
+        return None
+    return seq, m.group("prev"), ts, m.group("kid"), m.group("record_id"), m.group("log_id"), "decision"

@@ -192,18 +192,30 @@ def check_lines(lines: Sequence[bytes], trust: trustmod.TrustStore, replayer: An
             parsed.append((i, res.payload, res.keyid, [(res.code, res.message)]))
         else:
             parsed.append((i, res.payload, res.key.key_id, []))
-    recs: list[dict[str, Any] | PayloadError] = []
+    recs: list[dict[str, Any] | record.Header | PayloadError] = []
     for _i, payload, _keyid, _fails in parsed:
+        header = record.decision_header(payload) if replayer is None else None  # the usual case, on raw bytes
+        if header is not None:
+            recs.append(header)
+            continue
         try:
             recs.append(record.parse_payload(payload))
         except PayloadError as exc:
             recs.append(exc)
     for (i, payload, keyid, fails), rec in zip(parsed, recs):
         leaf = leaf_hash(payload)
+        if isinstance(rec, tuple):  # a decision record's header (seq, prev, ts, kid, record_id, log_id, type)
+            kid = rec[3]
+            if kid != keyid:
+                fails.append((Code.MALFORMED_RECORD, f"payload names key {trustmod.short(kid)} but the envelope "
+                                                     f"is signed by {trustmod.short(keyid)}"))
+            out[i] = ((tuple(fails) if fails else None), (*rec, None), leaf)
+            continue
         if isinstance(rec, PayloadError):
             fails.append((rec.code, rec.message))
             out[i] = (tuple(fails), (None, _record_id_hint(payload)), leaf)
             continue
+        assert isinstance(rec, dict)
         if rec["kid"] != keyid:
             fails.append((Code.MALFORMED_RECORD, f"payload names key {trustmod.short(rec['kid'])} but the envelope "
                                                  f"is signed by {trustmod.short(keyid)}"))

@@ -1,9 +1,10 @@
-"""The verifier's fast payload check accepts exactly what the strict pydantic models accept.
+"""The verifier's fast payload checks accept exactly what the strict pydantic models accept.
 
-``record.fast_check`` (TypedDict schema generated from the models, one canonical comparison on
-the raw bytes) must never accept a payload that ``record.strict_parse`` rejects, and should
-accept every genuine record (or verification gets slow, not wrong: ``parse_payload`` falls back
-to the strict models). Hypothesis builds valid records, then mutates them in the ways an
+``record.decision_header`` (the fixed shape and canonical form of a decision record checked on
+its raw bytes by one regular expression) and ``record.fast_check`` (TypedDict schema generated
+from the models, one canonical comparison on the raw bytes) must never accept a payload that
+``record.strict_parse`` rejects, and should accept every genuine record (or verification gets
+slow, not wrong: the verifier falls back to the strict models). Hypothesis builds valid records, then mutates them in the ways an
 attacker or a damaged disk would: values of other types or out of range, missing and extra
 fields, key order, duplicate keys, white space, other escapes, number forms, long and control
 characters, unsorted answers, inconsistent fired rules, random bytes.
@@ -81,6 +82,14 @@ def agree(payload: bytes) -> None:
     if fast is not None:
         assert fast == json.loads(payload)
         assert record.parse_payload(payload) == fast
+    header = record.decision_header(payload)
+    if header is not None:
+        assert strict, payload[:300]
+        o = json.loads(payload)
+        assert header == (o["seq"], o["prev"], o["ts"], o["kid"], o["record_id"], o["log_id"], "decision")
+    elif strict and fast is not None and fast["type"] == "decision" and all(
+            abs(v) < 10**15 for v in fast["answers"].values() if type(v) is int):  # 16-digit answers: the slow path
+        raise AssertionError(f"a genuine decision record missed the raw-bytes check: {payload[:300]!r}")
 
 
 def _paths(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -164,6 +173,17 @@ def _with_sorted_outer(obj: dict[str, Any]) -> bytes:
     text = canonical.dumps_unchecked({**obj, "answers": {"__placeholder__": 0}}).decode()
     inner = json.dumps(answers, separators=(",", ":"), ensure_ascii=False)
     return text.replace('{"__placeholder__":0}', inner).encode()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=decision_payload(), texts=st.lists(
+    st.builds(lambda seed, n: (seed * n)[:n], st.text(min_size=1, max_size=8), st.integers(3990, 4010)),
+    min_size=1, max_size=2))
+def test_long_texts_are_counted_in_characters(payload, texts):
+    """Above TEXT_MAX + 2 characters the raw-bytes check counts every text to 4000 characters."""
+    payload["advice"]["explanation"] = [{"cites": [], "rule": f"r{i}", "text": t} for i, t in enumerate(texts)]
+    payload["fired_rules"] = [f"r{i}" for i in range(len(texts))]
+    agree(canonical.dumps(payload))
 
 
 @pytest.mark.parametrize("kind", ["genesis", "recovery"])
