@@ -51,7 +51,6 @@ from audit.files import fsync_dir, replace_atomically, write_new
 BCRYPT_ROUNDS = 32          # bcrypt_pbkdf rounds of the private key file (see bench/audit.py)
 PBKDF2_ITERATIONS = 600_000  # the pseudonymisation key file; also the reference cost of a guess
 MAX_PBKDF2_ITERATIONS = 10 * PBKDF2_ITERATIONS
-ITERATIONS = PBKDF2_ITERATIONS
 MIN_PASSPHRASE_BYTES = 8
 MAX_KEY_FILE_BYTES = 64 << 10
 KEY_OPEN_TIMEOUT = 30.0     # seconds; a key we wrote opens in well under a second

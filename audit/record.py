@@ -211,20 +211,6 @@ def validate_payload(obj: Any) -> AnyRecord:
     return RECORD_ADAPTER.validate_python(obj)
 
 
-def validate_payload_bytes(payload: bytes) -> AnyRecord:
-    """Parse and validate signed payload bytes in one step; raises pydantic.ValidationError."""
-    return RECORD_ADAPTER.validate_json(payload)
-
-
-def canonical_bytes(rec: AnyRecord) -> bytes:
-    """The RFC 8785 form of a validated record, via pydantic's serialiser (sorted field order).
-
-    Only ``answers`` is a free mapping; it is serialised in its own order, so callers comparing
-    bytes must also check ``answers_sorted``."""
-    data: bytes = rec.__pydantic_serializer__.to_json(rec)  # the concrete model's serialiser (no union dispatch)
-    return data
-
-
 def answers_sorted(rec: Any) -> bool:
     if rec.type != "decision":
         return True
