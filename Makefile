@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 demo-key: $(STAMP)
 	@mkdir -p $(DEMO)
-	@if [ ! -f $(DEMO)/keys/private-key.p12 ]; then \
+	@if [ ! -f $(DEMO)/keys/private-key.ossh ] && [ ! -f $(DEMO)/keys/private-key.p12 ]; then \
 	  umask 077; printf 'demo-passphrase-change-me\n' > $(DEMO)/passphrase; \
 	  $(BIN)/deelwijzer keys init --out $(DEMO)/keys --owner "Demo (Deelwijzer)" --passphrase-file $(DEMO)/passphrase && \
 	  $(BIN)/deelwijzer keys trust $(DEMO)/keys/public-key.pem --trusted-keys $(DEMO)/trusted-keys.json --owner "Demo (Deelwijzer)" && \

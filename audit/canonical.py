@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydantic_core
+
 from audit.errors import CanonicalError
 
 MAX_SAFE_INT = 2**53 - 1
@@ -69,6 +71,14 @@ def dumps_unchecked(value: Any) -> bytes:
     May raise UnicodeEncodeError (lone surrogate) or ValueError; callers treat both as
     "not canonical"."""
     return _encoder.encode(value).encode("utf-8")
+
+
+def dumps_ordered(value: Any) -> bytes:
+    """Compact JSON of a value whose objects already have their keys in sorted order (the
+    writer builds records that way): then this is the RFC 8785 form, written by pydantic-core
+    (several times faster than sorting in ``json``). Callers check the bytes afterwards."""
+    data: bytes = pydantic_core.to_json(value)
+    return data
 
 
 def _reject_float(text: str) -> Any:

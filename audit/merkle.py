@@ -1,26 +1,40 @@
-"""RFC 6962 / RFC 9162 Merkle tree hashing over the log's records.
+"""RFC 6962 / RFC 9162 Merkle tree hashing over the log's records: roots, inclusion and
+consistency proofs.
 
 - leaf hash ``SHA-256(0x00 || payload_bytes)`` -- the same value the next record stores as
   ``prev``, so the hash chain and the tree share their leaves;
 - node hash ``SHA-256(0x01 || left || right)``; empty tree ``SHA-256("")``.
 
 ``CompactRange`` computes the root of a growing tree in O(log n) memory (a stack of perfect
-subtree roots), so the verifier streams. ``inclusion_proof`` streams too: it first works out
-which leaf ranges the audit path consists of, then hashes each range in one pass.
+subtree roots), so the verifier streams. The proofs stream too: each proof is a list of MTHs
+of leaf ranges, which are worked out first and then hashed in one pass over the leaves.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+
+from cryptography.hazmat.primitives import hashes
 
 from audit.digest import sha256
 
+_LEAF = hashes.Hash(hashes.SHA256())
+_LEAF.update(b"\x00")
+_NODE = hashes.Hash(hashes.SHA256())
+_NODE.update(b"\x01")
+
 
 def leaf_hash(payload: bytes) -> bytes:
-    return sha256(b"\x00" + payload)
+    """SHA-256(0x00 || payload), from a context that has already absorbed the prefix."""
+    h = _LEAF.copy()
+    h.update(payload)
+    return h.finalize()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return sha256(b"\x01" + left + right)
+    h = _NODE.copy()
+    h.update(left)
+    h.update(right)
+    return h.finalize()
 
 
 EMPTY_ROOT = sha256(b"")
@@ -85,14 +99,11 @@ def _path_ranges(m: int, lo: int, hi: int) -> list[tuple[int, int]]:
     return out
 
 
-def inclusion_proof(leaves: Iterable[bytes], index: int, size: int) -> list[bytes]:
-    """Audit path for leaf ``index`` in the tree of the first ``size`` leaves (streamed once)."""
-    if not 0 <= index < size:
-        raise ValueError(f"leaf index {index} is outside a tree of size {size}")
-    ranges = _path_ranges(index, 0, size)
-    ordered = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+def _range_roots(leaves: Iterable[bytes], ranges: list[tuple[int, int]], size: int) -> list[bytes]:
+    """MTH of each (disjoint) leaf range, in the order given, from one pass over ``leaves``."""
+    order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
     roots: list[bytes | None] = [None] * len(ranges)
-    it = iter(ordered)
+    it = iter(order)
     cur = next(it, None)
     acc = CompactRange()
     for i, leaf in enumerate(leaves):
@@ -105,9 +116,75 @@ def inclusion_proof(leaves: Iterable[bytes], index: int, size: int) -> list[byte
                 roots[cur] = acc.root()
                 acc = CompactRange()
                 cur = next(it, None)
-    if any(r is None for r in roots):
+    out = [r for r in roots if r is not None]
+    if len(out) != len(roots):
         raise ValueError(f"the log has fewer than {size} records")
-    return roots  # type: ignore[return-value]
+    return out
+
+
+def inclusion_proof(leaves: Iterable[bytes], index: int, size: int) -> list[bytes]:
+    """Audit path for leaf ``index`` in the tree of the first ``size`` leaves (streamed once)."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is outside a tree of size {size}")
+    return _range_roots(leaves, _path_ranges(index, 0, size), size)
+
+
+def _subproof_ranges(m: int, lo: int, hi: int, complete: bool) -> list[tuple[int, int]]:
+    """Leaf ranges whose MTHs form SUBPROOF(m, D[lo:hi], complete) (RFC 9162 2.1.4.1)."""
+    n = hi - lo
+    if m == n:
+        return [] if complete else [(lo, hi)]
+    k = _split(n)
+    if m <= k:
+        return _subproof_ranges(m, lo, lo + k, complete) + [(lo + k, hi)]
+    return _subproof_ranges(m - k, lo + k, hi, False) + [(lo, lo + k)]
+
+
+def consistency_proof(leaves: Iterable[bytes], old_size: int, new_size: int) -> list[bytes]:
+    """PROOF(m, D[n]) (RFC 9162 2.1.4.1): that the tree of the first ``old_size`` leaves is a
+    prefix of the tree of the first ``new_size`` (streamed once). Empty when the sizes are equal
+    or the old tree is empty."""
+    if not 0 <= old_size <= new_size:
+        raise ValueError(f"cannot prove consistency from size {old_size} to size {new_size}")
+    if old_size in (0, new_size):
+        return []
+    return _range_roots(leaves, _subproof_ranges(old_size, 0, new_size, True), new_size)
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2, literally; plus the trivial cases (equal sizes: no proof, equal
+    roots; an empty old tree: no proof, the empty root)."""
+    if not 0 <= old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if old_size == 0:
+        return not proof and old_root == EMPTY_ROOT
+    if not proof:
+        return False
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # an exact power of 2
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == new_root and sn == 0
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:

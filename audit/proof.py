@@ -2,38 +2,40 @@
 
 A proof bundle (JSON) holds the record's line, its index, the RFC 6962 audit path and a signed
 checkpoint whose tree contains the record. Checking it needs only the bundle and the
-trusted-keys file: the record's signature and key validity, the checkpoint's signature, the
-same log id on both (and the pinned log, if any), ``seq == index``, and the audit path from
-the record's leaf hash to the checkpoint's root (RFC 9162 2.1.3.2). Because every record holds
-a random record_id, the path's hashes reveal nothing about the other records.
+trusted-keys file: the record's signature, key role and validity, the checkpoint's signature
+and role, the same log id on both (and the pinned log, if any), ``seq == index``, and the audit
+path from the record's leaf hash to the checkpoint's root (RFC 9162 2.1.3.2). Because every
+record holds a random record_id, the path's hashes reveal nothing about the other records.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from pydantic import ValidationError
-
 from audit import canonical, envelope, record
 from audit import trust as trustmod
-from audit.checkpoint import CheckpointPayload, checkpoint_path, parse_checkpoint_line
-from audit.errors import CheckpointError, ProofError
+from audit.checkpoint import Checkpoint, CheckpointPayload, checkpoint_path, parse_checkpoint_line, parse_unverified
+from audit.codes import Code
+from audit.errors import AuditError, CheckpointError, EnvelopeError, ProofError
 from audit.merkle import CompactRange, inclusion_proof, leaf_hash, verify_inclusion
+from audit.signed import open_envelope
+from audit.trust import TrustStore
 
 BUNDLE_TYPE = "deelwijzer-inclusion-proof"
+RECORD_ROLES = ("record",)
 
 
-def _leaves(log_path: Path):
+def _leaves(log_path: Path) -> Iterator[bytes]:
     with open(log_path, "rb") as fh:
         for line in fh:
             if not line.endswith(b"\n"):
                 return
             try:
                 payload, _kid, _sig = envelope.parse(line[:-1], envelope.RECORD_TYPE)
-            except envelope.EnvelopeError:
+            except EnvelopeError:
                 yield leaf_hash(line[:-1])
                 continue
             yield leaf_hash(payload)
@@ -49,15 +51,7 @@ def _find(log_path: Path, record_id: str) -> tuple[int, bytes]:
                 continue
             if isinstance(obj, dict) and obj.get("record_id") == record_id:
                 return index, line.rstrip(b"\n")
-    raise ProofError(f"no record with id {record_id} in {log_path}")
-
-
-def _checkpoint_payload(line: bytes, source: str) -> CheckpointPayload:
-    try:
-        payload, _kid, _sig = envelope.parse(line.rstrip(b"\n"), envelope.CHECKPOINT_TYPE)
-        return CheckpointPayload.model_validate(canonical.loads(payload))
-    except (ValueError, ValidationError) as exc:
-        raise ProofError(f"{source} is not a checkpoint: {exc}") from None
+    raise ProofError(f"no record with id {record_id} in {log_path}", Code.INVALID_ARGUMENT)
 
 
 def prove(log_path: Path, record_id: str, checkpoint: Path | None = None) -> dict[str, Any]:
@@ -69,93 +63,98 @@ def prove(log_path: Path, record_id: str, checkpoint: Path | None = None) -> dic
     try:
         cp_lines = [ln for ln in Path(source).read_bytes().split(b"\n") if ln.strip()]
     except OSError:
-        raise ProofError(f"no checkpoint file {source}; sign one with `deelwijzer audit checkpoint {log_path} --key KEY`") from None
-    best = None
-    for ln in cp_lines:
-        p = _checkpoint_payload(ln, str(source))
-        if p.size > index and (best is None or p.size > best[0].size):
-            best = (p, ln)
+        raise ProofError(f"no checkpoint file {source}; sign one with `deelwijzer audit checkpoint {log_path} --key KEY`",
+                         Code.INVALID_ARGUMENT) from None
+    best: Checkpoint | None = None
+    for n, ln in enumerate(cp_lines, 1):
+        try:
+            cp = parse_unverified(ln, f"{source}:{n}")
+        except CheckpointError as exc:
+            raise ProofError(exc.message, exc.code) from None
+        if cp.payload.size > index and (best is None or cp.payload.size > best.payload.size):
+            best = cp
     if best is None:
         raise ProofError(f"no checkpoint in {source} covers record {record_id} (line {index + 1}); sign a new one with "
-                         f"`deelwijzer audit checkpoint {log_path} --key KEY`")
-    cp, cp_line = best
+                         f"`deelwijzer audit checkpoint {log_path} --key KEY`", Code.INVALID_ARGUMENT)
+    cp_payload = best.payload
     cr = CompactRange()
     for leaf in _leaves(log_path):
-        if cr.size == cp.size:
+        if cr.size == cp_payload.size:
             break
         cr.append(leaf)
-    if cr.size < cp.size or cr.root().hex() != cp.root:
-        raise ProofError(f"the log no longer matches its checkpoint of {cp.ts} (size {cp.size}); run "
-                         f"`deelwijzer audit verify` - no proof is built from a log that contradicts its checkpoint")
-    path = inclusion_proof(_leaves(log_path), index, cp.size)
-    return {"v": 1, "type": BUNDLE_TYPE, "record": line.decode("ascii"), "index": index, "tree_size": cp.size,
-            "proof": [h.hex() for h in path], "checkpoint": cp_line.decode("ascii")}
+    if cr.size < cp_payload.size or cr.root().hex() != cp_payload.root:
+        raise ProofError(f"the log no longer matches its checkpoint of {cp_payload.ts} (size {cp_payload.size}); run "
+                         f"`deelwijzer audit verify` - no proof is built from a log that contradicts its checkpoint",
+                         Code.CHECKPOINT_MISMATCH)
+    path = inclusion_proof(_leaves(log_path), index, cp_payload.size)
+    return {"v": 1, "type": BUNDLE_TYPE, "record": line.decode("ascii"), "index": index, "tree_size": cp_payload.size,
+            "proof": [h.hex() for h in path], "checkpoint": best.line.rstrip(b"\n").decode("ascii")}
 
 
 @dataclass(frozen=True)
 class ProofReport:
-    record: Any           # the validated record
+    record: dict[str, Any]    # the verified record
     checkpoint: CheckpointPayload
     index: int
 
 
-def verify_proof(bundle: dict[str, Any] | Path, trusted_keys: Path | trustmod.TrustStore) -> ProofReport:
-    """Check a proof bundle offline; raises ProofError naming what does not hold."""
-    if not isinstance(bundle, dict):
-        try:
-            bundle = json.loads(Path(bundle).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ProofError(f"cannot read proof bundle {bundle}: {exc}") from None
-    trust = trusted_keys if isinstance(trusted_keys, trustmod.TrustStore) else trustmod.load(Path(trusted_keys))
+def _fields(bundle: dict[str, Any]) -> tuple[int, int, bytes, bytes, list[bytes]]:
+    invalid = Code.INCLUSION_PROOF_INVALID
+    if set(bundle) != {"v", "type", "record", "index", "tree_size", "proof", "checkpoint"} or bundle["v"] != 1 \
+            or bundle["type"] != BUNDLE_TYPE:
+        raise ProofError("not a deelwijzer inclusion-proof bundle (unexpected fields or type)", invalid)
+    index, size = bundle["index"], bundle["tree_size"]
+    if type(index) is not int or type(size) is not int or not isinstance(bundle["proof"], list):
+        raise ProofError("index, tree_size and proof have the wrong types", invalid)
     try:
-        if set(bundle) != {"v", "type", "record", "index", "tree_size", "proof", "checkpoint"} or bundle["v"] != 1 \
-                or bundle["type"] != BUNDLE_TYPE:
-            raise ProofError("not a deelwijzer inclusion-proof bundle (unexpected fields or type)")
-        index, size = bundle["index"], bundle["tree_size"]
-        if type(index) is not int or type(size) is not int or not isinstance(bundle["proof"], list):
-            raise ProofError("index, tree_size and proof have the wrong types")
         rec_line = bundle["record"].encode("ascii")
         cp_line = bundle["checkpoint"].encode("ascii")
         path = [bytes.fromhex(h) for h in bundle["proof"]]
-        if any(len(h) != 32 for h in path):
-            raise ProofError("proof hashes must be 32 bytes")
-    except (KeyError, TypeError, AttributeError, UnicodeEncodeError, ValueError) as exc:
-        if isinstance(exc, ProofError):
-            raise
-        raise ProofError(f"malformed proof bundle: {exc}") from None
+    except (TypeError, AttributeError, UnicodeEncodeError, ValueError) as exc:
+        raise ProofError(f"malformed proof bundle: {exc}", invalid) from None
+    if any(len(h) != 32 for h in path):
+        raise ProofError("proof hashes must be 32 bytes", invalid)
+    return index, size, rec_line, cp_line, path
+
+
+def verify_proof(bundle: dict[str, Any] | Path, trusted_keys: Path | TrustStore) -> ProofReport:
+    """Check a proof bundle offline; raises ProofError whose code names what does not hold."""
+    if not isinstance(bundle, dict):
+        try:
+            bundle = json.loads(Path(bundle).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ProofError(f"cannot read proof bundle {bundle}: {exc.strerror or exc}", Code.INVALID_ARGUMENT) from None
+        except ValueError as exc:
+            raise ProofError(f"proof bundle {bundle} is not JSON: {exc}", Code.INCLUSION_PROOF_INVALID) from None
+        if not isinstance(bundle, dict):
+            raise ProofError("not a deelwijzer inclusion-proof bundle", Code.INCLUSION_PROOF_INVALID)
+    trust = trusted_keys if isinstance(trusted_keys, TrustStore) else trustmod.load(Path(trusted_keys))
+    index, size, rec_line, cp_line, path = _fields(bundle)
     try:
-        payload, keyid, sig = envelope.parse(rec_line, envelope.RECORD_TYPE)
-    except envelope.EnvelopeError as exc:
-        raise ProofError(f"record: {exc.code}: {exc.message}") from None
-    entry = trust.keys.get(keyid)
-    if entry is None:
-        raise ProofError(f"record: UNTRUSTED_KEY: signed by {trustmod.short(keyid)}, not in the trusted-keys file")
-    try:
-        entry.public_key.verify(sig, envelope.pae(envelope.RECORD_TYPE, payload))
-    except InvalidSignature:
-        raise ProofError("record: BAD_SIGNATURE: the record was changed after signing") from None
-    try:
-        rec = record.parse_payload(payload)
-    except record.PayloadError as exc:
-        raise ProofError(f"record: {exc.code}: {exc.message}") from None
-    if rec.kid != keyid:
-        raise ProofError("record: MALFORMED_RECORD: payload kid differs from the signing key")
-    why = trust.invalid_at(keyid, rec.ts)
+        opened = open_envelope(rec_line, envelope.RECORD_TYPE, trust, RECORD_ROLES)
+        rec = record.parse_payload(opened.payload)
+    except AuditError as exc:
+        raise ProofError(f"record: {exc.message}", exc.code) from None
+    if rec["kid"] != opened.key.key_id:
+        raise ProofError("record: payload kid differs from the signing key", Code.MALFORMED_RECORD)
+    why = trust.invalid_at(opened.key.key_id, rec["ts"])
     if why:
-        raise ProofError(f"record: KEY_NOT_VALID_AT_TIME: {why}")
+        raise ProofError(f"record: {why}", Code.KEY_NOT_VALID_AT_TIME)
     try:
         cp = parse_checkpoint_line(cp_line, trust, "checkpoint").payload
     except CheckpointError as exc:
-        raise ProofError(f"BAD_CHECKPOINT: {exc}") from None
-    if cp.log_id != rec.log_id:
-        raise ProofError(f"LOG_ID_MISMATCH: the record belongs to log {rec.log_id}, the checkpoint to {cp.log_id}")
-    if trust.logs and rec.log_id not in trust.logs:
-        raise ProofError(f"LOG_ID_MISMATCH: log {rec.log_id} is not pinned in the trusted-keys file")
+        raise ProofError(exc.message, exc.code) from None
+    if cp.log_id != rec["log_id"]:
+        raise ProofError(f"the record belongs to log {rec['log_id']}, the checkpoint to {cp.log_id}",
+                         Code.LOG_ID_MISMATCH)
+    if trust.logs and rec["log_id"] not in trust.logs:
+        raise ProofError(f"log {rec['log_id']} is not pinned in the trusted-keys file", Code.LOG_ID_MISMATCH)
     if size != cp.size:
-        raise ProofError(f"tree_size {size} differs from the checkpoint's size {cp.size}")
-    if rec.seq != index:
-        raise ProofError(f"the record has seq {rec.seq} but the proof places it at index {index}")
-    if not verify_inclusion(leaf_hash(payload), index, size, path, bytes.fromhex(cp.root)):
+        raise ProofError(f"tree_size {size} differs from the checkpoint's size {cp.size}", Code.INCLUSION_PROOF_INVALID)
+    if rec["seq"] != index:
+        raise ProofError(f"the record has seq {rec['seq']} but the proof places it at index {index}",
+                         Code.INCLUSION_PROOF_INVALID)
+    if not verify_inclusion(leaf_hash(opened.payload), index, size, path, bytes.fromhex(cp.root)):
         raise ProofError("the audit path does not lead from the record to the checkpoint's root: the record is not "
-                         "in the log the checkpoint commits to")
+                         "in the log the checkpoint commits to", Code.INCLUSION_PROOF_INVALID)
     return ProofReport(rec, cp, index)

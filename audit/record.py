@@ -12,14 +12,21 @@ client names, no free text typed by the user.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+import functools
+import re
+import operator
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
+import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 from pydantic import model_validator
 
 from audit import canonical
 from audit.canonical import MAX_SAFE_INT
-from audit.errors import RecordError
+from audit.codes import Code
+from audit.errors import AuditError, CanonicalError, RecordError
 from audit.timeutil import TS_PATTERN, valid_ts
 
 SCHEMA_VERSION = 1
@@ -28,25 +35,36 @@ APP_NAME = "deelwijzer"
 
 UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 KEY_ID_PATTERN = r"^ed25519:[0-9a-f]{64}$"
+HEX64_PATTERN = r"^[0-9a-f]{64}$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/#+\-]{0,127}$"
+FACT_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+ENUM_VALUE_PATTERN = r"^[A-Za-z0-9_.\-]{1,100}$"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_\-]{0,49}$"
+FINGERPRINT_PATTERN = r"^sha256:[0-9a-f]{64}$"
+CASE_REF_PATTERN = r"^hmac-sha256:[A-Za-z0-9_\-]{43}$"
+PSEUDONYM_KEY_ID_PATTERN = r"^pk-[0-9a-f]{16}$"
+SIDE_FILE_PATTERN = r"^[A-Za-z0-9._\-]{1,255}$"
+TEXT_MAX = 4000
 
 SafeInt = Annotated[int, Field(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)]
 Seq = Annotated[int, Field(ge=0, le=MAX_SAFE_INT)]
-Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Hex64 = Annotated[str, StringConstraints(pattern=HEX64_PATTERN)]
 KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
 Uuid4 = Annotated[str, StringConstraints(pattern=UUID4_PATTERN)]
 Ts = Annotated[str, StringConstraints(pattern=TS_PATTERN), AfterValidator(valid_ts)]
 # Machine codes: outcome, verdict, recipient, conditions, data categories, source ids, rule ids.
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/#+\-]{0,127}$")]
-FactId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
-EnumValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")]
-Text = Annotated[str, StringConstraints(max_length=4000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_\-]{0,49}$")]
-AnswerValue = Union[bool, SafeInt, EnumValue, Annotated[list[EnumValue], Field(max_length=100)]]
+CodeStr = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+FactId = Annotated[str, StringConstraints(pattern=FACT_ID_PATTERN, max_length=100)]
+EnumValue = Annotated[str, StringConstraints(pattern=ENUM_VALUE_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
+AnswerValue = bool | SafeInt | EnumValue | Annotated[list[EnumValue], Field(max_length=100)]
 
 
-def _codes(n: int = 200):
-    return Annotated[list[Code], Field(max_length=n)]
+Codes = Annotated[list[CodeStr], Field(max_length=200)]
+RuleIds = Annotated[list[CodeStr], Field(max_length=100)]
 
 
 class _Strict(BaseModel):
@@ -68,41 +86,41 @@ class Actor(_Strict):
 
 
 class RulesetRef(_Strict):
-    fingerprint: Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+    fingerprint: Annotated[str, StringConstraints(pattern=FINGERPRINT_PATTERN)]
     name: Name
-    version: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NAME_PATTERN)]
 
 
 class LegalBasis(_Strict):
     citation: Text
-    id: Code
+    id: CodeStr
     status: Literal["verified", "secondary", "unverified"] | None  # the catalogue's verification status
 
 
 class Withheld(_Strict):
-    category: Code
+    category: CodeStr
     reason: Text
 
 
 class DataSplit(_Strict):
-    allowed: _codes()
+    allowed: Codes
     withheld: Annotated[list[Withheld], Field(max_length=200)]
 
 
 class Step(_Strict):
-    cites: _codes()
-    rule: Code
+    cites: Codes
+    rule: CodeStr
     text: Text
 
 
 class Advice(_Strict):
-    conditions: _codes()
+    conditions: Codes
     data: DataSplit
     explanation: Annotated[list[Step], Field(max_length=100)]
     legal_bases: Annotated[list[LegalBasis], Field(max_length=200)]
-    outcome: Code
-    recipient: Code | None
-    verdict: Code
+    outcome: CodeStr
+    recipient: CodeStr | None
+    verdict: CodeStr
 
 
 def fired_rules(explanation: list[Any]) -> list[str]:
@@ -131,12 +149,12 @@ class DecisionRecord(_Strict):
     advice: Advice
     answers: Annotated[dict[FactId, AnswerValue], Field(max_length=200)]
     app: App
-    case_ref: Annotated[str, StringConstraints(pattern=r"^hmac-sha256:[A-Za-z0-9_\-]{43}$")]
-    fired_rules: _codes(100)
+    case_ref: Annotated[str, StringConstraints(pattern=CASE_REF_PATTERN)]
+    fired_rules: RuleIds
     kid: KeyId
     log_id: Uuid4
     prev: Hex64
-    pseudonym_key_id: Annotated[str, StringConstraints(pattern=r"^pk-[0-9a-f]{16}$")]
+    pseudonym_key_id: Annotated[str, StringConstraints(pattern=PSEUDONYM_KEY_ID_PATTERN)]
     record_id: Uuid4
     ruleset: RulesetRef
     seq: Seq
@@ -145,7 +163,7 @@ class DecisionRecord(_Strict):
     v: Literal[1]
 
     @model_validator(mode="after")
-    def _fired_rules_match(self) -> "DecisionRecord":
+    def _fired_rules_match(self) -> DecisionRecord:
         if self.fired_rules != fired_rules(self.advice.explanation):
             raise ValueError("fired_rules must list the explanation's rule ids in order")
         return self
@@ -155,7 +173,7 @@ class TornInfo(_Strict):
     length: Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
     offset: Seq
     sha256: Hex64
-    side_file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,255}$")]
+    side_file: Annotated[str, StringConstraints(pattern=SIDE_FILE_PATTERN)]
 
 
 class RecoveryRecord(_Strict):
@@ -175,8 +193,8 @@ MODELS = (App, Actor, RulesetRef, LegalBasis, Withheld, DataSplit, Step, Advice,
           TornInfo, RecoveryRecord)
 
 
-Record = Annotated[Union[GenesisRecord, DecisionRecord, RecoveryRecord], Field(discriminator="type")]
-RECORD_ADAPTER: TypeAdapter = TypeAdapter(Record)
+AnyRecord = GenesisRecord | DecisionRecord | RecoveryRecord
+RECORD_ADAPTER: TypeAdapter[AnyRecord] = TypeAdapter(Annotated[AnyRecord, Field(discriminator="type")])
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -188,22 +206,9 @@ def validation_message(exc: ValidationError) -> str:
     return f"{loc}: {first.get('msg')}{more}"
 
 
-def validate_payload(obj: Any) -> GenesisRecord | DecisionRecord | RecoveryRecord:
+def validate_payload(obj: Any) -> AnyRecord:
     """Validate a parsed payload; raises pydantic.ValidationError."""
     return RECORD_ADAPTER.validate_python(obj)
-
-
-def validate_payload_bytes(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRecord:
-    """Parse and validate signed payload bytes in one step; raises pydantic.ValidationError."""
-    return RECORD_ADAPTER.validate_json(payload)
-
-
-def canonical_bytes(rec: GenesisRecord | DecisionRecord | RecoveryRecord) -> bytes:
-    """The RFC 8785 form of a validated record, via pydantic's serialiser (sorted field order).
-
-    Only ``answers`` is a free mapping; it is serialised in its own order, so callers comparing
-    bytes must also check ``answers_sorted``."""
-    return rec.__pydantic_serializer__.to_json(rec)  # the concrete model's serialiser (no union dispatch)
 
 
 def answers_sorted(rec: Any) -> bool:
@@ -215,7 +220,10 @@ def answers_sorted(rec: Any) -> bool:
 
 # --- building a decision record from the engine's JSON ---------------------------------------
 
-_ADVICE_KEYS = ("outcome", "verdict", "recipient", "legal_bases", "conditions", "data", "explanation")
+# The projection builds every object with its keys in sorted order, so that its compact JSON
+# (``canonical.dumps_ordered``) is already the RFC 8785 form; the writer checks the bytes with the
+# verifier's own ``parse_payload`` before signing them.
+_ADVICE_KEYS = ("conditions", "data", "explanation", "legal_bases", "outcome", "recipient", "verdict")
 
 
 def _need(obj: Any, key: str, where: str) -> Any:
@@ -234,6 +242,12 @@ def _answer_value(value: Any) -> Any:
     return value
 
 
+def _items(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(f"{where} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
 def actor_fields(actor: Any) -> dict[str, str]:
     """Accept ``{"professional"|"name": ..., "organisation": ...}`` (the TUI's settings use ``name``)."""
     if not isinstance(actor, dict):
@@ -243,14 +257,17 @@ def actor_fields(actor: Any) -> dict[str, str]:
         raise RecordError(f"actor has unknown field(s) {sorted(unknown)}; allowed: professional (or name), organisation")
     prof = actor.get("professional", actor.get("name"))
     org = actor.get("organisation")
-    for label, value in (("professional name", prof), ("organisation", org)):
+    out: dict[str, str] = {}
+    for field, label, value in (("organisation", "organisation", org), ("professional", "professional name", prof)):
         if not isinstance(value, str) or not value.strip():
             raise RecordError(f"the {label} is not configured; set it in the settings before signing decisions")
-    return {"professional": prof.strip(), "organisation": org.strip()}
+        out[field] = value.strip()
+    return out
 
 
 def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
-    """The record fields taken from ``Decision.to_json()`` and the answers (not yet validated)."""
+    """The record fields taken from ``Decision.to_json()`` and the answers (not yet validated):
+    only what the record schema knows, each object's keys in sorted order."""
     ruleset = _need(decision, "ruleset", "decision")
     complete = _need(decision, "complete", "decision")
     advice = _need(decision, "advice", "decision")
@@ -258,46 +275,41 @@ def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
         missing = decision.get("missing") or []
         raise RecordError("the decision is incomplete (still missing: " + (", ".join(map(str, missing)) or "?")
                           + "); only complete advice can be signed")
-    rs = {k: _need(ruleset, k, "decision.ruleset") for k in ("name", "version", "fingerprint")}
+    rs = {k: _need(ruleset, k, "decision.ruleset") for k in ("fingerprint", "name", "version")}
     adv = {k: _need(advice, k, "decision.advice") for k in _ADVICE_KEYS}
-    if isinstance(adv["legal_bases"], list):
-        adv["legal_bases"] = [{"id": _need(b, "id", "legal basis"), "citation": _need(b, "citation", "legal basis"),
-                               "status": b.get("status")} for b in adv["legal_bases"]]
+    adv["legal_bases"] = [{"citation": _need(b, "citation", "legal basis"), "id": _need(b, "id", "legal basis"),
+                           "status": b.get("status")} for b in _items(adv["legal_bases"], "advice.legal_bases")]
     data = adv["data"]
-    adv["data"] = {"allowed": _need(data, "allowed", "decision.advice.data"),
-                   "withheld": _need(data, "withheld", "decision.advice.data")}
-    if isinstance(adv["data"]["withheld"], list):
-        adv["data"]["withheld"] = [{"category": _need(w, "category", "withheld item"),
-                                    "reason": _need(w, "reason", "withheld item")} for w in adv["data"]["withheld"]]
-    if isinstance(adv["explanation"], list):
-        adv["explanation"] = [{"rule": _need(s, "rule", "explanation step"), "text": _need(s, "text", "explanation step"),
-                               "cites": _need(s, "cites", "explanation step")} for s in adv["explanation"]]
-    for key in ("conditions",):
-        if isinstance(adv[key], (tuple, set, frozenset)):
-            adv[key] = list(adv[key])
+    adv["data"] = {"allowed": _items(_need(data, "allowed", "decision.advice.data"), "advice.data.allowed"),
+                   "withheld": [{"category": _need(w, "category", "withheld item"),
+                                 "reason": _need(w, "reason", "withheld item")}
+                                for w in _items(_need(data, "withheld", "decision.advice.data"), "advice.data.withheld")]}
+    adv["explanation"] = [{"cites": _need(s, "cites", "explanation step"), "rule": _need(s, "rule", "explanation step"),
+                           "text": _need(s, "text", "explanation step")}
+                          for s in _items(adv["explanation"], "advice.explanation")]
+    if isinstance(adv["conditions"], (tuple, set, frozenset)):
+        adv["conditions"] = list(adv["conditions"])
     if not isinstance(answers, dict):
         raise RecordError("answers must be a mapping of fact id to value")
     ans = {k: _answer_value(answers[k]) for k in sorted(answers, key=str)}  # canonical order
     return {
-        "ruleset": rs,
-        "answers": ans,
         "advice": adv,
-        "fired_rules": fired_rules(adv["explanation"]) if isinstance(adv["explanation"], list) else [],
+        "answers": ans,
+        "fired_rules": fired_rules(adv["explanation"]),
+        "ruleset": rs,
     }
 
 
-class PayloadError(ValueError):
+class PayloadError(AuditError, ValueError):
     """A signed payload that is not a canonical, schema-valid record: ``code`` is
     MALFORMED_RECORD or NOT_CANONICAL."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    default_code = Code.MALFORMED_RECORD
 
 
-def parse_payload(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRecord:
-    """Parse signed payload bytes into a record, requiring the exact RFC 8785 bytes.
+def strict_parse(payload: bytes) -> AnyRecord:
+    """The reference check: signed payload bytes into a record model, requiring the exact RFC
+    8785 bytes.
 
     One pass through pydantic-core (strict JSON parse + schema), then the canonical check:
     the bytes must equal the record's canonical serialisation, which rejects white space,
@@ -308,14 +320,199 @@ def parse_payload(payload: bytes) -> GenesisRecord | DecisionRecord | RecoveryRe
     except ValidationError as exc:
         raise _explain(payload, exc) from None
     if rec.__pydantic_serializer__.to_json(rec) != payload or not answers_sorted(rec):
-        raise PayloadError("NOT_CANONICAL", "signed payload is not canonical JSON (RFC 8785): it was signed in "
-                                            "another form, or holds duplicate keys")
+        raise PayloadError("signed payload is not canonical JSON (RFC 8785): it was signed in another form, or holds "
+                           "duplicate keys", Code.NOT_CANONICAL)
     return rec
 
 
 def _explain(payload: bytes, exc: ValidationError) -> PayloadError:
     try:
         canonical.loads(payload)
-    except canonical.CanonicalError as err:
-        return PayloadError("MALFORMED_RECORD", f"signed payload is not valid JSON: {err}")
-    return PayloadError("MALFORMED_RECORD", f"payload fails the record schema at {validation_message(exc)}")
+    except CanonicalError as err:
+        return PayloadError(f"signed payload is not valid JSON: {err.message}")
+    return PayloadError(f"payload fails the record schema at {validation_message(exc)}")
+
+
+def parse_payload(payload: bytes) -> dict[str, Any]:
+    """Signed payload bytes into the record (a dict), accepting exactly what ``strict_parse``
+    accepts. The verifier's hot path: ``fast_check`` accepts almost every genuine record
+    without building models; anything it does not accept goes through ``strict_parse``, which
+    names the problem (or, should the fast check ever be stricter, accepts)."""
+    obj = fast_check(payload)
+    if obj is not None:
+        return obj
+    strict_parse(payload)  # raises with the reason
+    parsed: dict[str, Any] = canonical.loads(payload)
+    return parsed
+
+
+# --- the fast check -----------------------------------------------------------------------------
+# The same schema, generated from the models above as TypedDicts: pydantic-core parses and
+# validates in one pass without building model instances; the result, whose keys come out in the
+# declared (sorted) order, is serialised again and compared with the raw bytes once (pydantic-core's
+# compact JSON writer produces RFC 8785 for these types). ``answers`` keeps the order it was read
+# in, so its order is checked here, as is the one model validator (fired_rules).
+# tests/audit/test_audit_fastpath.py proves it accepts exactly what strict_parse accepts.
+
+_FAST_CONFIG = ConfigDict(strict=True, extra="forbid", cache_strings=False)  # memory stays flat
+_TYPED: dict[type[BaseModel], Any] = {}
+
+
+def _annotated(t: Any, metadata: Any) -> Any:
+    """``Annotated[t, *metadata]`` for metadata known only at run time."""
+    return cast(Any, Annotated).__class_getitem__((t, *metadata))
+
+
+def _as_typed(t: Any) -> Any:
+    """``t`` with every record model in it replaced by its TypedDict twin."""
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return _typed_dict(t)
+    origin = get_origin(t)
+    if origin is None or origin is Literal:
+        return t
+    args = get_args(t)
+    if origin is Annotated:
+        return _annotated(_as_typed(args[0]), args[1:])
+    if origin in (Union, UnionType):
+        return functools.reduce(operator.or_, [_as_typed(a) for a in args])
+    if origin is list:
+        return list[_as_typed(args[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[_as_typed(args[0]), _as_typed(args[1])]  # type: ignore[misc]
+    raise TypeError(f"no TypedDict twin for {t!r}")
+
+
+def _typed_dict(model: type[BaseModel]) -> Any:
+    if model not in _TYPED:
+        fields: dict[str, Any] = {}
+        for name, info in model.model_fields.items():
+            ann = _as_typed(info.annotation)
+            fields[name] = _annotated(ann, info.metadata) if info.metadata else ann
+        td: Any = cast(Any, TypedDict)(model.__name__ + "Dict", fields)
+        td.__pydantic_config__ = _FAST_CONFIG
+        _TYPED[model] = td
+    return _TYPED[model]
+
+
+_FAST: TypeAdapter[dict[str, Any]] = TypeAdapter(cast(Any, Annotated[
+    _typed_dict(GenesisRecord) | _typed_dict(DecisionRecord) | _typed_dict(RecoveryRecord), Field(discriminator="type")]))
+_FAST_VALIDATE = _FAST.validator.validate_json  # the core validator itself: no wrapper on the hot path
+
+
+def fast_check(payload: bytes) -> dict[str, Any] | None:
+    """The record when ``payload`` is a canonical, schema-valid record; None when it may not be
+    (then ``strict_parse`` decides and explains). Never raises."""
+    try:
+        o: dict[str, Any] = _FAST_VALIDATE(payload)
+        if pydantic_core.to_json(o) != payload:
+            return None
+        if o["type"] == "decision":
+            answers = list(o["answers"])
+            if answers != sorted(answers) or o["fired_rules"] != fired_rules(o["advice"]["explanation"]):
+                return None
+    except Exception:  # anything unexpected: let the strict path decide and explain
+        return None
+    return o
+
+
+# --- the fixed-shape check of a decision record on its raw bytes -----------------------------------
+# A canonical decision record has exactly one byte form for its schema: its fields in sorted order,
+# no white space, strings in RFC 8785's minimal escapes. One regular expression over the decoded
+# payload therefore checks the canonical form and the schema together, without parsing into objects
+# or serialising again; what it cannot say (ordered unique answer keys, fired_rules, real dates) is
+# checked on its groups. It only answers "yes" (with the header the verifier's chain needs) or
+# "ask the others" (None): fast_check, then strict_parse. tests/audit/test_audit_fastpath.py holds
+# it to exactly what strict_parse accepts.
+
+def _j(pattern: str) -> str:
+    """A JSON string whose content matches ``pattern`` (one of the ASCII code patterns above,
+    whose characters never need escaping)."""
+    return '"' + pattern.removeprefix("^").removesuffix("$") + '"'
+
+
+def _jtext(n: int | None, allow_controls: bool = True) -> str:
+    """A canonical JSON string of at most ``n`` characters (each unit below is one character); with
+    ``n=None`` of any length, matched in runs (faster; the caller bounds the length otherwise)."""
+    if allow_controls:
+        unit = r'[^"\\\x00-\x1f]|\\["\\bfnrt]|\\u00(?:0[0-7]|0b|0e|0f|1[0-9a-f])'
+    else:  # NAME_PATTERN: no control characters and no DEL, so only \" and \\ can be escaped
+        unit = r'[^"\\\x00-\x1f\x7f]|\\["\\]'
+    if n is None:
+        return rf'"(?:[^"\\\x00-\x1f]++|{unit})*+"'
+    return f'"(?:{unit}){{{0 if allow_controls else 1},{n}}}+"'
+
+
+def _jlist(item: str, n: int) -> str:
+    return rf"\[(?:{item}(?:,{item}){{0,{n - 1}}})?\]"
+
+
+_JCODE = _j(CODE_PATTERN)
+_JINT = r"(?:0|-?[1-9][0-9]{0,14})"      # 15 digits at most: inside +-(2^53-1) without a range check
+_JSEQ = r"(?:0|[1-9][0-9]{0,15})"        # checked against 2^53-1 below
+_JENUM = _j(ENUM_VALUE_PATTERN)
+_JFACT = '"(?=[a-z0-9_.]{1,100}")' + FACT_ID_PATTERN.removeprefix("^").removesuffix("$").replace("(", "(?:") + '"'
+_JVALUE = rf"(?:true|false|{_JINT}|{_JENUM}|{_jlist(_JENUM, 100)})"
+
+
+def _jstep(rule: str, text: str) -> str:
+    return rf'\{{"cites":{_jlist(_JCODE, 200)},"rule":{rule},"text":{text}\}}'
+
+
+def _decision_regex(text: str) -> re.Pattern[str]:
+    """The canonical form of a decision record, with ``text`` for the rule texts and reasons."""
+    advice = (rf'\{{"conditions":{_jlist(_JCODE, 200)},"data":\{{"allowed":{_jlist(_JCODE, 200)},"withheld":'
+              + _jlist(rf'\{{"category":{_JCODE},"reason":{text}\}}', 200) + r'\},"explanation":(?P<explanation>'
+              + _jlist(_jstep(_JCODE, text), 100) + r'),"legal_bases":'
+              + _jlist(rf'\{{"citation":{text},"id":{_JCODE},"status":(?:null|"verified"|"secondary"|"unverified")\}}',
+                       200)
+              + rf',"outcome":{_JCODE},"recipient":(?:null|{_JCODE}),"verdict":{_JCODE}\}}')
+    return re.compile(
+        rf'\{{"actor":\{{"organisation":{_jtext(200, False)},"professional":{_jtext(200, False)}\}},"advice":{advice},'
+        rf'"answers":(?P<answers>\{{(?:{_JFACT}:{_JVALUE}(?:,{_JFACT}:{_JVALUE}){{0,199}})?\}}),'
+        rf'"app":\{{"name":"deelwijzer","version":{_j(VERSION_PATTERN)}\}},"case_ref":{_j(CASE_REF_PATTERN)},'
+        rf'"fired_rules":(?P<fired>{_jlist(_JCODE, 100)}),"kid":"(?P<kid>{_j(KEY_ID_PATTERN)[1:-1]})",'
+        rf'"log_id":"(?P<log_id>{_j(UUID4_PATTERN)[1:-1]})","prev":"(?P<prev>{_j(HEX64_PATTERN)[1:-1]})",'
+        rf'"pseudonym_key_id":{_j(PSEUDONYM_KEY_ID_PATTERN)},"record_id":"(?P<record_id>{_j(UUID4_PATTERN)[1:-1]})",'
+        rf'"ruleset":\{{"fingerprint":{_j(FINGERPRINT_PATTERN)},"name":{_jtext(200, False)},'
+        rf'"version":{_jtext(50, False)}\}},"seq":(?P<seq>{_JSEQ}),"ts":"(?P<ts>{_j(TS_PATTERN)[1:-1]})",'
+        rf'"type":"decision","v":1\}}')
+
+
+# In a payload of at most TEXT_MAX + 2 characters no string can be longer than TEXT_MAX: the texts
+# are then matched in runs; in a longer payload each text is counted to TEXT_MAX.
+_DECISION_SHORT = _decision_regex(_jtext(None))
+_DECISION_LONG = _decision_regex(_jtext(TEXT_MAX))
+_STEP_RULE = re.compile(r'"rule":"([^"]*)"')  # inside a canonical explanation a quote is never unescaped
+_ANSWER_KEY = re.compile(r'"([a-z0-9_.]+)":')
+_QUOTED = re.compile(r'"([^"]*)"')
+
+Header = tuple[int, str, str, str, str, str, str]  # seq, prev, ts, kid, record_id, log_id, type
+
+
+def decision_header(payload: bytes) -> Header | None:
+    """The header of a canonical, schema-valid decision record, checked on its raw bytes; None
+    when the payload may be anything else (then ``parse_payload`` decides). Never raises."""
+    if not payload.endswith(b'"type":"decision","v":1}'):
+        return None
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    m = (_DECISION_SHORT if len(text) <= TEXT_MAX + 2 else _DECISION_LONG).fullmatch(text)
+    if m is None:
+        return None
+    keys = _ANSWER_KEY.findall(m.group("answers"))
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        return None  # not sorted, or a key twice
+    rules = list(dict.fromkeys(_STEP_RULE.findall(m.group("explanation"))))
+    if _QUOTED.findall(m.group("fired")) != rules:
+        return None
+    ts = m.group("ts")
+    seq = int(m.group("seq"))
+    try:
+        valid_ts(ts)
+    except ValueError:
+        return None
+    if seq > MAX_SAFE_INT:
+        return None
+    return seq, m.group("prev"), ts, m.group("kid"), m.group("record_id"), m.group("log_id"), "decision"

@@ -12,12 +12,13 @@ _TS_RE = re.compile(TS_PATTERN)
 
 
 def format_ts(when: dt.datetime) -> str:
-    when = when.astimezone(dt.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    w = when.astimezone(dt.UTC)
+    return (f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}."
+            f"{w.microsecond // 1000:03d}Z")
 
 
 def now_ts() -> str:
-    return format_ts(dt.datetime.now(dt.timezone.utc))
+    return format_ts(dt.datetime.now(dt.UTC))
 
 
 def parse_ts(ts: str) -> dt.datetime:
@@ -42,7 +43,7 @@ def parse_user_time(text: str) -> str:
     raw = text.strip()
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
-            when = dt.datetime.fromisoformat(raw).replace(tzinfo=dt.timezone.utc)
+            when = dt.datetime.fromisoformat(raw).replace(tzinfo=dt.UTC)
         else:
             when = dt.datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
     except ValueError:

@@ -1,37 +1,72 @@
-"""``deelwijzer audit verify|repair|pin|show|prove|verify-proof|checkpoint``."""
+"""``deelwijzer audit verify|repair|pin|show|prove|verify-proof|checkpoint|prove-consistency|verify-consistency``.
+
+Exit codes: 0 everything holds; 1 checked and found problems (one line per failure: where,
+reason code, message); 2 usage errors (bad option values, missing or unreadable files). Every
+error is one line, never a traceback; text that comes from a record or a file is printed with
+its control characters escaped.
+"""
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
-from cli.keys_cmd import InputError, read_passphrase
-
-
-def _err(message: str, code: int = 2) -> int:
-    sys.stderr.write(f"deelwijzer: {message}\n")
-    return code
+from cli.keys_cmd import InputError, err, fail_line, read_passphrase, safe
 
 
-def register(subparsers) -> None:
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the tolerance must be a finite number of seconds >= 0")
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return value
+
+
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser("audit", help="verify, repair, pin, show and prove the signed audit log",
                               description="The signed, hash-chained audit log (docs/audit.md).")
     sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
     q = sub.add_parser("verify", help="verify a log offline (exit 0 only when every record holds)",
-                       description="Check every record: form, canonical JSON, signature, trusted key valid at the "
-                                   "record's time, hash chain, genesis and pins, duplicates, time order, torn tail, "
-                                   "checkpoints. One line per failure: LOG:LINE: CODE record ID: message.")
+                       description="Check every record: form, canonical JSON, signature, trusted key with the role "
+                                   "'record' valid at the record's time, hash chain, genesis and pins, duplicates, "
+                                   "time order and future dates, torn tail, checkpoints. One line per failure: "
+                                   "LOG:LINE: CODE record ID: message. --strict is the auditor's mode (docs/audit.md "
+                                   "section 7): UNPINNED, UNANCHORED and EMPTY_LOG fail, and the trusted-keys file "
+                                   "must be authenticated.")
     q.add_argument("log", type=Path, metavar="LOG")
     q.add_argument("--trusted-keys", type=Path, required=True, metavar="FILE")
-    q.add_argument("--rules-archive", type=Path, metavar="DIR", help="replay each decision on its archived rule set")
+    q.add_argument("--trusted-keys-signed-by", metavar="KEY",
+                   help="refuse the trusted-keys file unless FILE.sig is a valid signature over exactly this file by "
+                        "KEY (a public-key PEM, a key directory or a full key id ed25519:<64 hex>) with role 'trust'")
+    q.add_argument("--trusted-keys-sha256", metavar="HEX", help="refuse the trusted-keys file unless it has this SHA-256")
+    q.add_argument("--rules-archive", type=Path, metavar="DIR",
+                   help="replay each decision on its archived rule set: the whole advice must be reproduced")
     q.add_argument("--checkpoint", type=Path, action="append", default=[], metavar="CP",
                    help="a checkpoint file you hold outside the machine (repeatable); detects a removed tail")
     q.add_argument("--format", choices=["text", "json"], default="text")
-    q.add_argument("--strict", action="store_true", help="warnings (e.g. UNANCHORED, UNPINNED) also fail")
-    q.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores for large logs)")
-    q.add_argument("--time-tolerance", type=float, default=300.0, metavar="SECONDS",
-                   help="how far a timestamp may lie before the previous one (clock skew; default 300)")
+    q.add_argument("--strict", action="store_true",
+                   help="auditor mode: UNPINNED, UNANCHORED and EMPTY_LOG fail; the trusted-keys file must be "
+                        "authenticated (--trusted-keys-signed-by or --trusted-keys-sha256)")
+    q.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: all cores for large logs)")
+    q.add_argument("--time-tolerance", type=_tolerance, default=300.0, metavar="SECONDS",
+                   help="clock skew allowed: how far a timestamp may lie before an earlier record's, or after the "
+                        "verifier's clock or a covering checkpoint (finite, >= 0; default 300)")
     q.set_defaults(func=cmd_verify)
 
     q = sub.add_parser("repair", help="set a torn last line aside into a side file",
@@ -39,7 +74,8 @@ def register(subparsers) -> None:
                                    "newline is completed; a fragment is copied to LOG.torn-OFFSET-HASH and cut off. "
                                    "With --key a signed recovery record notes the repair in the log.")
     q.add_argument("log", type=Path, metavar="LOG")
-    q.add_argument("--key", type=Path, metavar="KEY", help="signing key (directory or .p12) to sign a recovery record")
+    q.add_argument("--key", type=Path, metavar="KEY", help="signing key (directory or private-key file) to sign a "
+                                                            "recovery record")
     q.add_argument("--passphrase-file", type=Path, metavar="F")
     q.set_defaults(func=cmd_repair)
 
@@ -70,83 +106,112 @@ def register(subparsers) -> None:
     q.set_defaults(func=cmd_verify_proof)
 
     q = sub.add_parser("checkpoint", help="sign a checkpoint (size + Merkle root) of the log",
-                       description="Appends a signed checkpoint to the log's side file LOG-STEM.checkpoints.jsonl; "
-                                   "--out also writes it to a file for the auditor to keep elsewhere.")
+                       description="Appends a signed checkpoint, naming the previous one it extends, to the log's side "
+                                   "file LOG-STEM.checkpoints.jsonl; --out also writes it to a file for the auditor to "
+                                   "keep elsewhere. Refuses when the log contradicts an earlier checkpoint.")
     q.add_argument("log", type=Path, metavar="LOG")
-    q.add_argument("--key", type=Path, required=True, metavar="KEY", help="signing key (directory or .p12)")
+    q.add_argument("--key", type=Path, required=True, metavar="KEY", help="signing key (directory or private-key file)")
     q.add_argument("--passphrase-file", type=Path, metavar="F")
     q.add_argument("--out", type=Path, metavar="FILE", help="also append the checkpoint to this export file")
     q.set_defaults(func=cmd_checkpoint)
 
+    q = sub.add_parser("prove-consistency", help="prove that the log only grew between two checkpoints (RFC 9162)",
+                       description="Write an RFC 9162 consistency proof that the tree of CP_NEW extends the tree of "
+                                   "CP_OLD (the last checkpoint in each file). Exit 1 when the log no longer matches "
+                                   "one of them.")
+    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("--from", dest="old", type=Path, required=True, metavar="CP_OLD")
+    q.add_argument("--to", dest="new", type=Path, required=True, metavar="CP_NEW")
+    q.add_argument("--out", type=Path, required=True, metavar="PROOF")
+    q.set_defaults(func=cmd_prove_consistency)
 
-def _need_log(path: Path) -> None:
+    q = sub.add_parser("verify-consistency", help="check a consistency proof offline, from checkpoints only",
+                       description="Exit 0 when both checkpoints are signed by trusted keys for the same log and the "
+                                   "proof shows that CP_NEW's tree extends CP_OLD's; 1 with a reason code otherwise.")
+    q.add_argument("old", type=Path, metavar="CP_OLD")
+    q.add_argument("new", type=Path, metavar="CP_NEW")
+    q.add_argument("proof", type=Path, metavar="PROOF")
+    q.add_argument("--trusted-keys", type=Path, required=True, metavar="FILE")
+    q.set_defaults(func=cmd_verify_consistency)
+
+
+def _need_file(path: Path, what: str) -> None:
     if not path.is_file():
-        raise InputError(f"audit log {path} not found")
+        raise InputError(f"{what} {path} not found")
 
 
-def _load_key(key: Path, passphrase_file: Path | None):
+def _load_key(key: Path, passphrase_file: Path | None) -> Any:
     from audit import keys
-    return keys.load_signing_key(key, read_passphrase(passphrase_file))
+    loaded = keys.load_signing_key(key, read_passphrase(passphrase_file))
+    for note in loaded.notes:
+        sys.stderr.write(f"deelwijzer: note: {safe(note)}\n")
+    return loaded
+
+
+def _where(log: Path, line: int | None) -> str:
+    return f"{log}:{line}" if line is not None else f"{log}"
 
 
 # --- verify -------------------------------------------------------------------------------------
 
-def cmd_verify(args) -> int:
+def cmd_verify(args: Any) -> int:
     import audit
     from audit.errors import AuditError
     try:
-        _need_log(args.log)
+        _need_file(args.log, "audit log")
         for cp in args.checkpoint:
-            if not cp.is_file():
-                raise InputError(f"checkpoint file {cp} not found")
+            _need_file(cp, "checkpoint file")
         if args.rules_archive is not None and not args.rules_archive.is_dir():
             raise InputError(f"rules archive {args.rules_archive} is not a directory")
-        if args.jobs is not None and args.jobs < 1:
-            raise InputError("--jobs must be at least 1")
         report = audit.verify_log(args.log, args.trusted_keys, args.rules_archive, checkpoints=args.checkpoint,
-                                  jobs=args.jobs, time_tolerance=args.time_tolerance)
-    except (InputError, AuditError) as exc:
-        return _err(str(exc))
+                                  jobs=args.jobs, time_tolerance=args.time_tolerance, strict=args.strict,
+                                  trusted_keys_signed_by=args.trusted_keys_signed_by,
+                                  trusted_keys_sha256=args.trusted_keys_sha256)
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        return err(exc.message, exc.code)
     except OSError as exc:
-        return _err(f"cannot read {exc.filename or args.log}: {exc.strerror or exc}")
-    ok = report.ok and not (args.strict and report.warnings)
+        return err(f"cannot read {exc.filename or args.log}: {exc.strerror or exc}")
+    ok = report.ok
     if args.format == "json":
-        out = report.to_json()
-        out["ok"] = ok
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=True, indent=2) + "\n")
         return 0 if ok else 1
+    out = sys.stdout
     for f in report.failures:
-        where = f"{args.log}:{f.line}" if f.line is not None else f"{args.log}"
         rid = f" record {f.record_id}" if f.record_id else ""
-        sys.stdout.write(f"{where}: {f.code}{rid}: {f.message}\n")
+        out.write(f"{_where(args.log, f.line)}: {f.code}{rid}: {safe(f.message)}\n")
     if report.failures_not_listed:
-        sys.stdout.write(f"{args.log}: … and {report.failures_not_listed} more failures not listed\n")
+        out.write(f"{args.log}: … and {report.failures_not_listed} more failures not listed\n")
     for w in report.warnings:
-        where = f"{args.log}:{w.line}" if w.line is not None else f"{args.log}"
-        sys.stdout.write(f"{where}: warning {w.code}: {w.message}\n")
+        out.write(f"{_where(args.log, w.line)}: warning {w.code}: {safe(w.message)}\n")
     result = "PASS" if ok and not report.warnings else ("WARN" if ok else "FAIL")
-    sys.stdout.write(f"RESULT: {result} records={report.records} "
-                     f"failures={len(report.failures) + report.failures_not_listed} "
-                     f"warnings={len(report.warnings)} log_id={report.log_id or '-'} head={report.head or '-'} "
-                     f"root={report.root or '-'} anchored={report.anchored}"
-                     + (f" replayed={report.replayed}" if args.rules_archive else "")
-                     + f" trusted_keys_sha256={report.trusted_keys_sha256}\n")
+    authenticated = safe(report.trusted_keys_authenticated) if report.trusted_keys_authenticated else "no"
+    out.write(f"RESULT: {result} records={report.records} "
+              f"failures={len(report.failures) + report.failures_not_listed} "
+              f"warnings={len(report.warnings)} log_id={report.log_id or '-'} head={report.head or '-'} "
+              f"root={report.root or '-'} anchored={report.anchored}"
+              + (f" replayed={report.replayed}" if args.rules_archive else "")
+              + (" mode=auditor" if args.strict else "")
+              + f" trusted_keys_sha256={report.trusted_keys_sha256} trusted_keys_authenticated={authenticated!r}\n")
     return 0 if ok else 1
 
 
 # --- repair / pin / checkpoint -------------------------------------------------------------------
 
-def cmd_repair(args) -> int:
+def cmd_repair(args: Any) -> int:
     import audit
     from audit.errors import AuditError
     try:
-        _need_log(args.log)
+        _need_file(args.log, "audit log")
         key = _load_key(args.key, args.passphrase_file) if args.key is not None else None
         res = audit.repair(args.log, key)
-    except (InputError, AuditError) as exc:
-        return _err(str(exc))
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        return err(exc.message, exc.code)
     except OSError as exc:
-        return _err(f"cannot repair {args.log}: {exc.strerror or exc}")
+        return err(f"cannot repair {args.log}: {exc.strerror or exc}")
     if not res.torn:
         sys.stdout.write(f"{args.log}: no torn tail; nothing to repair\n")
     elif res.completed:
@@ -160,89 +225,93 @@ def cmd_repair(args) -> int:
     return 0
 
 
-def cmd_pin(args) -> int:
+def cmd_pin(args: Any) -> int:
     from audit import envelope, record
     from audit import trust as trustmod
     from audit.errors import AuditError
     from audit.merkle import leaf_hash
-    from cryptography.exceptions import InvalidSignature
+    from audit.signed import open_envelope
     try:
-        _need_log(args.log)
+        _need_file(args.log, "audit log")
         store = trustmod.load(args.trusted_keys)
         with open(args.log, "rb") as fh:
-            first = fh.readline()
+            first = fh.readline(1 << 20)
         if not first.endswith(b"\n"):
             raise InputError(f"{args.log} has no complete first record to pin")
         try:
-            payload, keyid, sig = envelope.parse(first[:-1], envelope.RECORD_TYPE)
-            rec = record.parse_payload(payload)
-        except (envelope.EnvelopeError, record.PayloadError) as exc:
-            raise InputError(f"{args.log}:1: not a well-formed record ({exc}); nothing pinned") from None
-        if rec.type != "genesis" or rec.seq != 0 or rec.prev != record.GENESIS_PREV:
-            raise InputError(f"{args.log}:1: the first record is not a genesis record; nothing pinned")
-        if keyid not in store.keys:
-            raise InputError(f"{args.log}:1: the genesis is signed by {keyid}, which is not in {args.trusted_keys}; "
-                             f"trust the key first (deelwijzer keys trust)")
-        try:
-            store.keys[keyid].public_key.verify(sig, envelope.pae(envelope.RECORD_TYPE, payload))
-        except InvalidSignature:
-            raise InputError(f"{args.log}:1: the genesis signature does not verify; nothing pinned") from None
-        genesis = leaf_hash(payload).hex()
-        trustmod.pin_log(args.trusted_keys, rec.log_id, genesis)
-    except (InputError, AuditError) as exc:
-        return _err(str(exc))
+            opened = open_envelope(first[:-1], envelope.RECORD_TYPE, store, ("record",))
+            rec = record.parse_payload(opened.payload)
+        except AuditError as exc:
+            return fail_line(f"{args.log}:1", exc.code, f"{exc.message}; nothing pinned")
+        if rec["type"] != "genesis" or rec["seq"] != 0 or rec["prev"] != record.GENESIS_PREV:
+            return fail_line(f"{args.log}:1", "GENESIS_MISMATCH", "the first record is not a genesis record; nothing "
+                                                                  "pinned")
+        genesis = leaf_hash(opened.payload).hex()
+        trustmod.pin_log(args.trusted_keys, rec["log_id"], genesis)
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        return err(exc.message, exc.code)
     except OSError as exc:
-        return _err(f"cannot read {exc.filename or args.log}: {exc.strerror or exc}")
-    sys.stdout.write(f"pinned log {rec.log_id} genesis {genesis} in {args.trusted_keys}\n"
+        return err(f"cannot read {exc.filename or args.log}: {exc.strerror or exc}")
+    sys.stdout.write(f"pinned log {rec['log_id']} genesis {genesis} in {args.trusted_keys}\n"
                      f"record both (and the sha256 of the trusted-keys file) in the processing register / DPIA\n")
+    note = trustmod.stale_signature_note(args.trusted_keys)
+    if note:
+        sys.stderr.write(f"deelwijzer: note: {note}\n")
     return 0
 
 
-def cmd_checkpoint(args) -> int:
+def cmd_checkpoint(args: Any) -> int:
     import audit
     from audit.errors import AuditError
     try:
-        _need_log(args.log)
+        _need_file(args.log, "audit log")
         key = _load_key(args.key, args.passphrase_file)
         cp = audit.write_checkpoint(args.log, key, export_to=args.out)
-    except (InputError, AuditError) as exc:
-        return _err(str(exc))
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        return err(exc.message, exc.code)
     except OSError as exc:
-        return _err(f"cannot write checkpoint: {exc.strerror or exc}")
+        return err(f"cannot write checkpoint: {exc.strerror or exc}")
     p = cp.payload
-    sys.stdout.write(f"checkpoint log {p.log_id} size {p.size} root {p.root} at {p.ts}\n"
+    prev = f", extends size {p.prev.size}" if p.prev is not None else ", the first of this log"
+    sys.stdout.write(f"checkpoint log {p.log_id} size {p.size} root {p.root} at {p.ts}{prev}\n"
                      f"written to {audit.checkpoint_path(args.log)}" + (f" and {args.out}" if args.out else "") + "\n")
     return 0
 
 
-# --- show / prove ---------------------------------------------------------------------------------
+# --- show ---------------------------------------------------------------------------------------
 
-def _show_text(n: int, rec) -> str:
-    head = f"line {n}  seq {rec.seq}  {rec.ts}  {rec.type}  record {rec.record_id}\n"
-    body = [f"  key        {rec.kid[:32]}…  app {rec.app.name} {rec.app.version}"]
-    if rec.type == "genesis":
-        body.append(f"  log        {rec.log_id}")
-    elif rec.type == "recovery":
-        t = rec.torn
-        body.append(f"  recovered  {t.length} torn bytes at offset {t.offset} moved to {t.side_file} (sha256 {t.sha256})")
+def _show_text(n: int, rec: dict[str, Any]) -> str:
+    head = f"line {n}  seq {rec['seq']}  {rec['ts']}  {rec['type']}  record {rec['record_id']}\n"
+    body = [f"  key        {rec['kid'][:32]}…  app {rec['app']['name']} {safe(rec['app']['version'])}"]
+    if rec["type"] == "genesis":
+        body.append(f"  log        {rec['log_id']}")
+    elif rec["type"] == "recovery":
+        t = rec["torn"]
+        body.append(f"  recovered  {t['length']} torn bytes at offset {t['offset']} moved to {safe(t['side_file'])} "
+                    f"(sha256 {t['sha256']})")
     else:
-        a = rec.advice
+        a = rec["advice"]
+        rs = rec["ruleset"]
         body += [
-            f"  by         {rec.actor.professional}, {rec.actor.organisation}",
-            f"  case       {rec.case_ref}  (pseudonym key {rec.pseudonym_key_id})",
-            f"  rules      {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.fingerprint[:23]}…)",
-            f"  advice     {a.outcome} ({a.verdict})" + (f" to {a.recipient}" if a.recipient else ""),
-            "  sources    " + "; ".join(f"{b.id} ({b.citation})" for b in a.legal_bases),
-            "  conditions " + (", ".join(a.conditions) or "-"),
-            "  data       allowed: " + (", ".join(a.data.allowed) or "-") + "; withheld: "
-            + (", ".join(w.category for w in a.data.withheld) or "-"),
-            "  fired      " + (", ".join(rec.fired_rules) or "-"),
-            "  answers    " + ", ".join(f"{k}={_val(v)}" for k, v in rec.answers.items()),
+            f"  by         {safe(rec['actor']['professional'])}, {safe(rec['actor']['organisation'])}",
+            f"  case       {rec['case_ref']}  (pseudonym key {rec['pseudonym_key_id']})",
+            f"  rules      {safe(rs['name'])} {safe(rs['version'])} ({rs['fingerprint'][:23]}…)",
+            f"  advice     {a['outcome']} ({a['verdict']})" + (f" to {a['recipient']}" if a["recipient"] else ""),
+            "  sources    " + "; ".join(f"{b['id']} ({safe(b['citation'])})" for b in a["legal_bases"]),
+            "  conditions " + (", ".join(a["conditions"]) or "-"),
+            "  data       allowed: " + (", ".join(a["data"]["allowed"]) or "-") + "; withheld: "
+            + (", ".join(f"{w['category']} ({safe(w['reason'])})" for w in a["data"]["withheld"]) or "-"),
+            "  fired      " + (", ".join(rec["fired_rules"]) or "-"),
+            "  answers    " + ", ".join(f"{k}={_val(v)}" for k, v in rec["answers"].items()),
         ]
     return head + "\n".join(body) + "\n"
 
 
-def _val(v) -> str:
+def _val(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, list):
@@ -250,10 +319,11 @@ def _val(v) -> str:
     return str(v)
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: Any) -> int:
     from audit import envelope, record
+    from audit.errors import AuditError
     try:
-        _need_log(args.log)
+        _need_file(args.log, "audit log")
         found = False
         if args.format == "text":
             sys.stdout.write(f"# {args.log}: records as written, NOT verified; run `deelwijzer audit verify` to check them\n")
@@ -265,61 +335,113 @@ def cmd_show(args) -> int:
                 try:
                     payload, _kid, _sig = envelope.parse(line[:-1], envelope.RECORD_TYPE)
                     rec = record.parse_payload(payload)
-                except (envelope.EnvelopeError, record.PayloadError) as exc:
+                except AuditError as exc:
                     if args.id is None:
-                        sys.stdout.write(f"line {n}: unreadable record ({exc.code}: {exc.message})\n")
+                        sys.stdout.write(f"line {n}: unreadable record ({exc.code}: {safe(exc.message)})\n")
                     continue
-                if args.id is not None and rec.record_id != args.id:
+                if args.id is not None and rec["record_id"] != args.id:
                     continue
                 found = True
                 if args.format == "json":
-                    sys.stdout.write(json.dumps({"line": n, "record": json.loads(payload)}, ensure_ascii=False) + "\n")
+                    sys.stdout.write(json.dumps({"line": n, "record": rec}, ensure_ascii=True) + "\n")
                 else:
                     sys.stdout.write(_show_text(n, rec))
         if args.id is not None and not found:
-            raise InputError(f"no record with id {args.id} in {args.log}")
+            raise InputError(f"no record with id {safe(args.id)} in {args.log}")
     except InputError as exc:
-        return _err(str(exc))
+        return err(str(exc))
     except BrokenPipeError:
         raise  # the reader went away (e.g. `| head`): not an error of the log
     except OSError as exc:
-        return _err(f"cannot read {args.log}: {exc.strerror or exc}")
+        return err(f"cannot read {args.log}: {exc.strerror or exc}")
     return 0
 
 
-def cmd_prove(args) -> int:
+# --- proofs ---------------------------------------------------------------------------------------
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    from audit.files import replace_atomically
+    replace_atomically(path, (json.dumps(doc, indent=2) + "\n").encode("ascii"), 0o644)
+
+
+def cmd_prove(args: Any) -> int:
     from audit import proof
     from audit.errors import AuditError
     try:
-        _need_log(args.log)
+        _need_file(args.log, "audit log")
         bundle = proof.prove(args.log, args.id, args.checkpoint)
-        text = json.dumps(bundle, indent=2) + "\n"
         if args.out is not None:
-            args.out.write_text(text, encoding="ascii")
-            sys.stdout.write(f"proof for record {args.id} (index {bundle['index']}, tree size {bundle['tree_size']}) "
-                             f"written to {args.out}\n")
+            _write_json(args.out, bundle)
+            sys.stdout.write(f"proof for record {safe(args.id)} (index {bundle['index']}, tree size "
+                             f"{bundle['tree_size']}) written to {args.out}\n")
         else:
-            sys.stdout.write(text)
-    except (InputError, AuditError) as exc:
-        return _err(str(exc))
+            sys.stdout.write(json.dumps(bundle, indent=2) + "\n")
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        if exc.code.kind == "failure":
+            return fail_line(str(args.log), exc.code, exc.message)
+        return err(exc.message, exc.code)
     except OSError as exc:
-        return _err(f"cannot read or write: {exc.strerror or exc}")
+        return err(f"cannot read or write: {exc.strerror or exc}")
     return 0
 
 
-def cmd_verify_proof(args) -> int:
+def cmd_verify_proof(args: Any) -> int:
     from audit import proof
-    from audit.errors import AuditError, ProofError
+    from audit.errors import AuditError
     if not args.proof.is_file():
-        return _err(f"proof file {args.proof} not found")
+        return err(f"proof file {args.proof} not found")
     try:
         rep = proof.verify_proof(args.proof, args.trusted_keys)
-    except ProofError as exc:
-        sys.stdout.write(f"{args.proof}: FAIL: {exc}\n")
-        return 1
     except AuditError as exc:
-        return _err(str(exc))
-    sys.stdout.write(f"{args.proof}: PASS: record {rep.record.record_id} (seq {rep.index}, {rep.record.ts}) is in log "
-                     f"{rep.checkpoint.log_id} as committed by the checkpoint of {rep.checkpoint.ts} "
+        if exc.code.kind == "failure":
+            return fail_line(str(args.proof), exc.code, exc.message)
+        return err(exc.message, exc.code)
+    sys.stdout.write(f"{args.proof}: PASS: record {rep.record['record_id']} (seq {rep.index}, {rep.record['ts']}) is in "
+                     f"log {rep.checkpoint.log_id} as committed by the checkpoint of {rep.checkpoint.ts} "
                      f"(size {rep.checkpoint.size})\n")
+    return 0
+
+
+def cmd_prove_consistency(args: Any) -> int:
+    from audit import consistency
+    from audit.errors import AuditError
+    try:
+        _need_file(args.log, "audit log")
+        _need_file(args.old, "checkpoint file")
+        _need_file(args.new, "checkpoint file")
+        doc = consistency.prove_consistency(args.log, args.old, args.new)
+        _write_json(args.out, doc)
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        if exc.code.kind == "failure":
+            return fail_line(str(args.log), exc.code, exc.message)
+        return err(exc.message, exc.code)
+    except OSError as exc:
+        return err(f"cannot read or write: {exc.strerror or exc}")
+    sys.stdout.write(f"consistency proof from size {doc['old_size']} to size {doc['new_size']} of log {doc['log_id']} "
+                     f"({len(doc['proof'])} hashes) written to {args.out}\n")
+    return 0
+
+
+def cmd_verify_consistency(args: Any) -> int:
+    from audit import consistency
+    from audit import trust as trustmod
+    from audit.errors import AuditError
+    try:
+        for path, what in ((args.old, "checkpoint file"), (args.new, "checkpoint file"), (args.proof, "proof file")):
+            _need_file(path, what)
+        store = trustmod.load(args.trusted_keys)
+        rep = consistency.verify_consistency(args.old, args.new, args.proof, store)
+    except InputError as exc:
+        return err(str(exc))
+    except AuditError as exc:
+        if exc.code.kind == "failure":
+            return fail_line(str(args.proof), exc.code, exc.message)
+        return err(exc.message, exc.code)
+    o, n = rep.old.payload, rep.new.payload
+    sys.stdout.write(f"{args.proof}: PASS: log {rep.log_id} only grew from {o.size} records (checkpoint of {o.ts}) to "
+                     f"{n.size} (checkpoint of {n.ts}); RFC 9162 proof of {rep.proof_length} hashes\n")
     return 0

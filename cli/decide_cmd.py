@@ -20,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("--explain", action="store_true",
                    help="also say, for the routes that did not apply, what stands in the way (why not?)")
     p.add_argument("--sign", action="store_true", help="also append a signed audit record")
-    p.add_argument("--key", type=Path, help="signing key: the directory from 'keys init' or its private-key.p12")
+    p.add_argument("--key", type=Path, help="signing key: the directory from 'keys init' or its private-key.ossh "
+                                            "(a private-key.p12 from an earlier version still works)")
     p.add_argument("--log", type=Path, help="audit log (JSON Lines) to append to")
     p.add_argument("--passphrase-file", type=Path, help="file holding the key's passphrase (else it is asked)")
     p.add_argument("--professional", default=os.environ.get("DEELWIJZER_PROFESSIONAL", ""),
@@ -83,15 +84,20 @@ def _sign(args, result: dict, answers: dict, case: dict) -> str:
     from audit.errors import AuditError
     if result["advice"] is None:
         raise UsageError("the case is not complete, so there is no advice to sign; answer: " + ", ".join(result["missing"]))
-    key_path = args.key / "private-key.p12" if args.key.is_dir() else args.key
+    if args.lang != "nl":
+        # The record always holds the Dutch texts, whatever language is shown, so that replay is exact.
+        from engine import decide, load_ruleset
+        result = decide(load_ruleset(rules_dir(args), args.sources), answers).to_json("nl")
     passphrase = read_passphrase(args.passphrase_file)
     try:
-        key = audit.keys.load_signing_key(key_path, passphrase)
+        key = audit.keys.load_signing_key(args.key, passphrase)  # the key directory, or the private key file
+        for note in key.notes:
+            sys.stderr.write(f"deelwijzer: note: {note}\n")
         actor = _actor(args)
         appended = audit.record_decision(args.log, key, decision=result, answers=answers, actor=actor,
                                          case_ref_source=str(case.get("case_id") or args.case.stem))
     except AuditError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{exc.code}: {exc.message}") from None
     return appended.record_id
 
 

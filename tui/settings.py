@@ -15,7 +15,8 @@ from tui.lang import DEFAULT_LANGUAGE, LANGUAGES
 
 THEMES: tuple[str, ...] = ("textual-dark", "textual-light", "ansi-dark", "ansi-light")
 DEFAULT_THEME = "textual-dark"
-KEY_FILE = "private-key.p12"
+KEY_FILE = "private-key.ossh"
+LEGACY_KEY_FILE = "private-key.p12"  # made by earlier versions; still loads (keys reencrypt converts it)
 
 
 def data_home(environ: dict[str, str] | None = None) -> Path:
@@ -99,10 +100,12 @@ class Settings:
         atomic_write_text(self.path(home), json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
 
     def key_file(self, home: Path) -> Path:
-        """The private signing key: the configured path, else ``<home>/keys/private-key.p12``."""
+        """The private signing key: the configured path, else ``<home>/keys/private-key.ossh`` (or an
+        earlier version's ``private-key.p12`` when only that exists)."""
         if self.key_path:
             return Path(self.key_path).expanduser()
-        return home / "keys" / KEY_FILE
+        current, legacy = home / "keys" / KEY_FILE, home / "keys" / LEGACY_KEY_FILE
+        return legacy if not current.exists() and legacy.exists() else current
 
 
 def audit_log_path(home: Path) -> Path:

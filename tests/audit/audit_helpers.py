@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from audit import envelope, keys, trust
 from audit.keys import SigningKey
@@ -98,6 +98,20 @@ def resign(line: bytes, signer: SigningKey, mutate: Callable[[dict], None] = lam
     env = {"payload": base64.b64encode(payload).decode(), "payloadType": envelope.RECORD_TYPE,
            "signatures": [{"keyid": keyid or signer.key_id, "sig": base64.b64encode(sig).decode()}]}
     return _canon(env) + b"\n"
+
+
+def rechain(lines: list[bytes], start: int, signer: SigningKey) -> list[bytes]:
+    """Re-sign lines[start:] so that seq/prev continue from lines[start-1] (an insider with the key)."""
+    from audit.merkle import leaf_hash
+    out = list(lines[:start])
+    for line in lines[start:]:
+        seq = payload_of(out[-1])["seq"] + 1
+        prev = leaf_hash(base64.b64decode(json.loads(out[-1])["payload"])).hex()
+
+        def fix(body: dict, seq: int = seq, prev: str = prev) -> None:
+            body["seq"], body["prev"], body["kid"] = seq, prev, signer.key_id
+        out.append(resign(line, signer, fix))
+    return out
 
 
 def _canon(obj) -> bytes:

@@ -7,13 +7,12 @@ import uuid
 
 import pytest
 
-from audit import codes, verify_log, write_checkpoint
+from audit.codes import Code
+from audit import verify_log, write_checkpoint
 from audit.errors import TrustFileError
-from audit.keys import SigningKey
-from audit.merkle import leaf_hash
 from audit.timeutil import format_ts, parse_ts
 
-from audit_helpers import (append, codes_of, keep_signature, payload_of, read_lines, resign, trust_file,
+from audit_helpers import (append, codes_of, keep_signature, payload_of, read_lines, rechain, resign, trust_file,
                            write_lines)
 
 
@@ -22,17 +21,6 @@ def first(report):
     return report.failures[0].line, report.failures[0].code
 
 
-def rechain(lines: list[bytes], start: int, signer: SigningKey) -> list[bytes]:
-    """Re-sign lines[start:] so seq/prev continue from lines[start-1] (an insider with the key)."""
-    out = list(lines[:start])
-    for line in lines[start:]:
-        prev_payload = base64.b64decode(json.loads(out[-1])["payload"])
-        seq = payload_of(out[-1])["seq"] + 1
-
-        def fix(body, seq=seq, prev=leaf_hash(prev_payload).hex()):
-            body["seq"], body["prev"], body["kid"] = seq, prev, signer.key_id
-        out.append(resign(line, signer, fix))
-    return out
 
 
 def test_clean_log_is_accepted(clean_log):
@@ -40,7 +28,7 @@ def test_clean_log_is_accepted(clean_log):
     report = verify_log(log, tk)
     assert report.ok and report.failures == []
     assert report.records == 12
-    assert [w.code for w in report.warnings] == [codes.UNANCHORED]  # no checkpoint held outside: said so
+    assert [w.code for w in report.warnings] == [Code.UNANCHORED]  # no checkpoint held outside: said so
 
 
 def test_clean_log_with_held_checkpoint_is_fully_anchored(clean_log, key, tmp_path):
@@ -57,9 +45,9 @@ def test_changed_field(clean_log):
     lines[5] = keep_signature(lines[5], lambda b: b["advice"].__setitem__("outcome", "DO_NOT_SHARE"))
     write_lines(log, lines)
     report = verify_log(log, tk)
-    assert first(report) == (6, codes.BAD_SIGNATURE)
+    assert first(report) == (6, Code.BAD_SIGNATURE)
     # the next record no longer chains onto the changed one either
-    assert (7, codes.CHAIN_BROKEN) in codes_of(report)
+    assert (7, Code.CHAIN_BROKEN) in codes_of(report)
 
 
 def test_reordered_records(clean_log):
@@ -68,8 +56,8 @@ def test_reordered_records(clean_log):
     lines[5], lines[6] = lines[6], lines[5]
     write_lines(log, lines)
     report = verify_log(log, tk)
-    assert first(report) == (6, codes.CHAIN_BROKEN)
-    assert {c for _, c in codes_of(report)} == {codes.CHAIN_BROKEN}
+    assert first(report) == (6, Code.CHAIN_BROKEN)
+    assert {c for _, c in codes_of(report)} == {Code.CHAIN_BROKEN}
 
 
 def test_deleted_middle_record(clean_log):
@@ -78,7 +66,7 @@ def test_deleted_middle_record(clean_log):
     del lines[5]
     write_lines(log, lines)
     report = verify_log(log, tk)
-    assert codes_of(report) == [(6, codes.CHAIN_BROKEN)]
+    assert codes_of(report) == [(6, Code.CHAIN_BROKEN)]
     assert "expected seq 5, found seq 6" in report.failures[0].message
 
 
@@ -86,7 +74,7 @@ def test_dropped_first_record(clean_log):
     log, tk = clean_log
     write_lines(log, read_lines(log)[1:])
     report = verify_log(log, tk)
-    assert first(report) == (1, codes.CHAIN_BROKEN)
+    assert first(report) == (1, Code.CHAIN_BROKEN)
     assert "genesis" in report.failures[0].message
 
 
@@ -97,7 +85,7 @@ def test_truncated_tail_against_held_checkpoint(clean_log, key, tmp_path):
     write_lines(log, read_lines(log)[:-3])
     (log.with_name("log.checkpoints.jsonl")).unlink()  # the attacker removes the side file as well
     report = verify_log(log, tk, checkpoints=[held])
-    assert codes_of(report) == [(None, codes.TRUNCATED)]
+    assert codes_of(report) == [(None, Code.TRUNCATED)]
     assert "commits to 12 records, the log has 9" in report.failures[0].message
 
 
@@ -107,14 +95,14 @@ def test_truncated_tail_without_checkpoint_is_reported_unanchored(clean_log):
     write_lines(log, read_lines(log)[:-3])
     report = verify_log(log, tk)
     assert report.ok
-    assert [w.code for w in report.warnings] == [codes.UNANCHORED]
+    assert [w.code for w in report.warnings] == [Code.UNANCHORED]
 
 
 def test_truncated_tail_caught_by_side_file_checkpoint(clean_log, key):
     log, tk = clean_log
     write_checkpoint(log, key)
     write_lines(log, read_lines(log)[:-2])
-    assert codes_of(verify_log(log, tk)) == [(None, codes.TRUNCATED)]
+    assert codes_of(verify_log(log, tk)) == [(None, Code.TRUNCATED)]
 
 
 def test_duplicated_record_at_end(clean_log):
@@ -122,7 +110,7 @@ def test_duplicated_record_at_end(clean_log):
     lines = read_lines(log)
     write_lines(log, lines + [lines[5]])
     report = verify_log(log, tk)
-    assert codes_of(report) == [(13, codes.DUPLICATE_RECORD)]
+    assert codes_of(report) == [(13, Code.DUPLICATE_RECORD)]
     assert "exact copy of line 6" in report.failures[0].message
 
 
@@ -130,7 +118,7 @@ def test_duplicated_record_inserted_next_to_original(clean_log):
     log, tk = clean_log
     lines = read_lines(log)
     write_lines(log, lines[:6] + [lines[5]] + lines[6:])
-    assert codes_of(verify_log(log, tk)) == [(7, codes.DUPLICATE_RECORD)]
+    assert codes_of(verify_log(log, tk)) == [(7, Code.DUPLICATE_RECORD)]
 
 
 def test_record_copied_from_another_log(clean_log, key, tmp_path):
@@ -139,14 +127,14 @@ def test_record_copied_from_another_log(clean_log, key, tmp_path):
     append(other, key, 8)  # same key, another log
     lines = read_lines(log)
     write_lines(log, lines[:7] + [read_lines(other)[7]] + lines[7:])
-    assert codes_of(verify_log(log, tk)) == [(8, codes.LOG_ID_MISMATCH)]
+    assert codes_of(verify_log(log, tk)) == [(8, Code.LOG_ID_MISMATCH)]
 
 
 def test_whole_other_log_with_same_key_is_not_the_pinned_log(clean_log, key, tmp_path):
     _log, tk = clean_log
     other = tmp_path / "other.jsonl"
     append(other, key, 5)
-    assert first(verify_log(other, tk)) == (1, codes.LOG_ID_MISMATCH)
+    assert first(verify_log(other, tk)) == (1, Code.LOG_ID_MISMATCH)
 
 
 def test_untrusted_key(clean_log, attacker):
@@ -156,7 +144,7 @@ def test_untrusted_key(clean_log, attacker):
                                                      b.__setitem__("kid", attacker.key_id)))
     write_lines(log, lines)
     report = verify_log(log, tk)
-    assert first(report) == (6, codes.UNTRUSTED_KEY)
+    assert first(report) == (6, Code.UNTRUSTED_KEY)
 
 
 def test_keyid_swapped_to_trusted_key(clean_log, key, attacker):
@@ -165,7 +153,7 @@ def test_keyid_swapped_to_trusted_key(clean_log, key, attacker):
     lines[5] = resign(lines[5], attacker, lambda b: b["advice"].__setitem__("verdict", "do_not_share"),
                       keyid=key.key_id)
     write_lines(log, lines)
-    assert first(verify_log(log, tk)) == (6, codes.BAD_SIGNATURE)
+    assert first(verify_log(log, tk)) == (6, Code.BAD_SIGNATURE)
 
 
 def test_malleated_signature(clean_log):
@@ -178,7 +166,7 @@ def test_malleated_signature(clean_log):
     env["signatures"][0]["sig"] = base64.b64encode(sig[:32] + s).decode()
     lines[3] = json.dumps(env, separators=(",", ":"), sort_keys=True).encode() + b"\n"
     write_lines(log, lines)
-    assert first(verify_log(log, tk)) == (4, codes.BAD_SIGNATURE)
+    assert first(verify_log(log, tk)) == (4, Code.BAD_SIGNATURE)
 
 
 def test_key_revoked_before_the_records_time(tmp_path, key):
@@ -190,8 +178,8 @@ def test_key_revoked_before_the_records_time(tmp_path, key):
     trust.revoke_key(tk, key.key_id, ts5)
     report = verify_log(log, tk)
     stamps = [payload_of(line)["ts"] for line in read_lines(log)]
-    expected = [(n, codes.KEY_NOT_VALID_AT_TIME) for n, ts in enumerate(stamps, 1) if ts >= ts5]
-    assert codes_of(report) == expected and (5, codes.KEY_NOT_VALID_AT_TIME) in expected
+    expected = [(n, Code.KEY_NOT_VALID_AT_TIME) for n, ts in enumerate(stamps, 1) if ts >= ts5]
+    assert codes_of(report) == expected and (5, Code.KEY_NOT_VALID_AT_TIME) in expected
     assert len(expected) < len(stamps)  # records signed before the revocation stay valid
     assert "revoked at" in report.failures[0].message
 
@@ -203,7 +191,7 @@ def test_key_outside_its_validity_window(tmp_path, key):
     import datetime as dt
     later = format_ts(t0 + dt.timedelta(days=1))
     tk = trust_file(tmp_path / "tk.json", key, valid_from=later)
-    assert {c for _, c in codes_of(verify_log(log, tk))} == {codes.KEY_NOT_VALID_AT_TIME}
+    assert {c for _, c in codes_of(verify_log(log, tk))} == {Code.KEY_NOT_VALID_AT_TIME}
     tk2 = trust_file(tmp_path / "tk2.json", key, valid_until=format_ts(t0 - dt.timedelta(days=1)))
     assert "expired" in verify_log(log, tk2).failures[0].message
 
@@ -213,7 +201,7 @@ def test_signature_over_non_canonical_form(clean_log, key):
     lines = read_lines(log)
     lines[5] = resign(lines[5], key, encode=lambda b: json.dumps(b, sort_keys=True).encode())  # ", " and ": "
     write_lines(log, lines)
-    assert codes_of(verify_log(log, tk)) == [(6, codes.NOT_CANONICAL)]
+    assert codes_of(verify_log(log, tk)) == [(6, Code.NOT_CANONICAL)]
 
 
 def test_signed_duplicate_json_key_is_not_canonical(clean_log, key):
@@ -226,7 +214,7 @@ def test_signed_duplicate_json_key_is_not_canonical(clean_log, key):
         return raw.replace(b'"outcome":', b'"outcome":"DO_NOT_SHARE","outcome":', 1)
     lines[5] = resign(lines[5], key, encode=dup)
     write_lines(log, lines)
-    assert codes_of(verify_log(log, tk))[0] == (6, codes.NOT_CANONICAL)
+    assert codes_of(verify_log(log, tk))[0] == (6, Code.NOT_CANONICAL)
 
 
 def test_forged_genesis_same_log_id(clean_log, key):
@@ -236,7 +224,7 @@ def test_forged_genesis_same_log_id(clean_log, key):
     lines[0] = resign(lines[0], key, lambda b: b.__setitem__("record_id", str(uuid.uuid4())))
     write_lines(log, rechain(lines, 1, key))
     report = verify_log(log, tk)
-    assert codes_of(report) == [(1, codes.GENESIS_MISMATCH)]
+    assert codes_of(report) == [(1, Code.GENESIS_MISMATCH)]
 
 
 def test_forged_genesis_with_wrong_prev(clean_log, key):
@@ -244,7 +232,7 @@ def test_forged_genesis_with_wrong_prev(clean_log, key):
     lines = read_lines(log)
     lines[0] = resign(lines[0], key, lambda b: b.__setitem__("prev", "1" * 64))
     write_lines(log, lines)
-    assert first(verify_log(log, tk)) == (1, codes.GENESIS_MISMATCH)
+    assert first(verify_log(log, tk)) == (1, Code.GENESIS_MISMATCH)
 
 
 def test_second_genesis_in_the_middle(clean_log, key):
@@ -252,7 +240,7 @@ def test_second_genesis_in_the_middle(clean_log, key):
     lines = read_lines(log)
     g = resign(lines[0], key, lambda b: b.update(seq=12, record_id=str(uuid.uuid4())))
     write_lines(log, lines + [g])
-    assert codes_of(verify_log(log, tk)) == [(13, codes.GENESIS_MISMATCH)]
+    assert codes_of(verify_log(log, tk)) == [(13, Code.GENESIS_MISMATCH)]
 
 
 def test_history_rewritten_with_valid_key_against_held_checkpoint(clean_log, key, tmp_path):
@@ -264,7 +252,7 @@ def test_history_rewritten_with_valid_key_against_held_checkpoint(clean_log, key
     write_lines(log, rechain(lines, 9, key))
     log.with_name("log.checkpoints.jsonl").unlink()
     report = verify_log(log, tk, checkpoints=[held])
-    assert codes_of(report) == [(12, codes.CHECKPOINT_MISMATCH)]
+    assert codes_of(report) == [(12, Code.CHECKPOINT_MISMATCH)]
     assert report.anchored == 0
 
 
@@ -276,7 +264,7 @@ def test_time_went_backwards(clean_log, key):
     lines[6] = resign(lines[6], key, lambda b: b.__setitem__("ts", old))
     write_lines(log, rechain(lines, 7, key))
     report = verify_log(log, tk)
-    assert codes_of(report) == [(7, codes.TIME_WENT_BACKWARDS)]
+    assert codes_of(report) == [(7, Code.TIME_WENT_BACKWARDS)]
     # within the tolerance it is clock skew, not an error
     assert verify_log(log, tk, time_tolerance=3 * 3600).ok
 
@@ -286,7 +274,7 @@ def test_torn_tail(clean_log):
     data = log.read_bytes()
     log.write_bytes(data + read_lines(log)[4][:100])
     report = verify_log(log, tk)
-    assert codes_of(report) == [(13, codes.TORN_TAIL)]
+    assert codes_of(report) == [(13, Code.TORN_TAIL)]
     assert report.records == 12  # every complete record verified
 
 
@@ -296,15 +284,15 @@ def test_checkpoint_spliced_into_the_log(clean_log, key):
     lines = read_lines(log)
     write_lines(log, lines[:4] + [cp.line] + lines[4:])
     report = verify_log(log, tk)
-    assert report.failures[0].line == 5 and report.failures[0].code == codes.MALFORMED_RECORD
+    assert report.failures[0].line == 5 and report.failures[0].code == Code.MALFORMED_RECORD
     assert "checkpoint" in report.failures[0].message
 
 
 @pytest.mark.parametrize("mutation, code", [
-    (lambda env: env.__setitem__("signatures", []), codes.MALFORMED_RECORD),
-    (lambda env: env["signatures"].append(dict(env["signatures"][0])), codes.MALFORMED_RECORD),
-    (lambda env: env.__setitem__("extra", 1), codes.MALFORMED_RECORD),
-    (lambda env: env.__setitem__("payloadType", "application/json"), codes.MALFORMED_RECORD),
+    (lambda env: env.__setitem__("signatures", []), Code.MALFORMED_RECORD),
+    (lambda env: env["signatures"].append(dict(env["signatures"][0])), Code.MALFORMED_RECORD),
+    (lambda env: env.__setitem__("extra", 1), Code.MALFORMED_RECORD),
+    (lambda env: env.__setitem__("payloadType", "application/json"), Code.MALFORMED_RECORD),
 ])
 def test_envelope_manipulations(clean_log, mutation, code):
     log, tk = clean_log
@@ -326,7 +314,7 @@ def test_non_canonical_base64_padding_bits(clean_log):
     assert base64.b64decode(env["signatures"][0]["sig"]) == base64.b64decode(sig)  # same bytes, other text
     lines[2] = json.dumps(env, sort_keys=True, separators=(",", ":")).encode() + b"\n"
     write_lines(log, lines)
-    assert first(verify_log(log, tk)) == (3, codes.MALFORMED_RECORD)
+    assert first(verify_log(log, tk)) == (3, Code.MALFORMED_RECORD)
 
 
 def test_whitespace_in_envelope_is_not_canonical(clean_log):
@@ -334,7 +322,7 @@ def test_whitespace_in_envelope_is_not_canonical(clean_log):
     lines = read_lines(log)
     lines[2] = json.dumps(json.loads(lines[2]), sort_keys=True).encode() + b"\n"
     write_lines(log, lines)
-    assert codes_of(verify_log(log, tk)) == [(3, codes.NOT_CANONICAL)]
+    assert codes_of(verify_log(log, tk)) == [(3, Code.NOT_CANONICAL)]
 
 
 def test_empty_and_overlong_lines(clean_log):
@@ -343,7 +331,7 @@ def test_empty_and_overlong_lines(clean_log):
     write_lines(log, lines[:3] + [b"\n"] + lines[3:6] + [b"x" * (3 << 20) + b"\n"] + lines[6:])
     report = verify_log(log, tk)
     got = codes_of(report)
-    assert got[0] == (4, codes.MALFORMED_RECORD) and (8, codes.MALFORMED_RECORD) in got
+    assert got[0] == (4, Code.MALFORMED_RECORD) and (8, Code.MALFORMED_RECORD) in got
     assert "longer than" in report.failures[[f.line for f in report.failures].index(8)].message
 
 
@@ -355,7 +343,7 @@ def test_schema_violation_signed_by_trusted_key(clean_log, key):
     lines[4] = resign(lines[4], key, lambda b: b["answers"].__setitem__("share.recipient", "Jan Jansen, Dorpsstraat 1"))
     write_lines(log, lines)
     report = verify_log(log, tk)
-    assert codes_of(report)[:2] == [(4, codes.MALFORMED_RECORD), (5, codes.MALFORMED_RECORD)]
+    assert codes_of(report)[:2] == [(4, Code.MALFORMED_RECORD), (5, Code.MALFORMED_RECORD)]
 
 
 def test_unpinned_log_is_accepted_with_a_warning(tmp_path, key):
@@ -363,7 +351,7 @@ def test_unpinned_log_is_accepted_with_a_warning(tmp_path, key):
     append(log, key, 3)
     tk = trust_file(tmp_path / "tk.json", key)
     report = verify_log(log, tk)
-    assert report.ok and codes.UNPINNED in [w.code for w in report.warnings]
+    assert report.ok and Code.UNPINNED in [w.code for w in report.warnings]
 
 
 def test_trusted_keys_file_with_mismatched_key_id(clean_log, attacker):
@@ -394,8 +382,8 @@ def test_parallel_and_serial_verification_agree(clean_log, key, attacker):
     finally:
         v.CHUNK_BYTES = old
     assert serial.failures == parallel.failures and serial.root == parallel.root
-    assert {c for _, c in codes_of(serial)} == {codes.BAD_SIGNATURE, codes.CHAIN_BROKEN, codes.UNTRUSTED_KEY,
-                                                codes.DUPLICATE_RECORD}
+    assert {c for _, c in codes_of(serial)} == {Code.BAD_SIGNATURE, Code.CHAIN_BROKEN, Code.UNTRUSTED_KEY,
+                                                Code.DUPLICATE_RECORD}
 
 
 def test_unreadable_first_line_is_reported_once(clean_log):
@@ -403,7 +391,7 @@ def test_unreadable_first_line_is_reported_once(clean_log):
     lines = read_lines(log)
     lines[0] = b"garbage\n"
     write_lines(log, lines)
-    assert codes_of(verify_log(log, tk)) == [(1, codes.MALFORMED_RECORD)]
+    assert codes_of(verify_log(log, tk)) == [(1, Code.MALFORMED_RECORD)]
 
 
 def test_failures_beyond_the_cap_are_counted_not_kept(clean_log, monkeypatch):

@@ -113,7 +113,7 @@ def test_wrong_passphrase_exit_2(setup, log, tmp_path, capsys):
     d, _pw, _tk, _key = setup
     wrong = tmp_path / "wrong"
     wrong.write_text("not it at all\n")
-    assert run("audit", "checkpoint", log, "--key", d / "keys" / "private-key.p12", "--passphrase-file", wrong) == 2
+    assert run("audit", "checkpoint", log, "--key", d / "keys" / "private-key.ossh", "--passphrase-file", wrong) == 2
     msg = one_line_error(capsys)
     assert "wrong passphrase" in msg and PASS.decode() not in msg
 
@@ -167,3 +167,62 @@ def test_revoke_cli_then_verify(setup, tmp_path, capsys):
     capsys.readouterr()
     assert run("audit", "verify", log, "--trusted-keys", tk2) == 1
     assert "KEY_NOT_VALID_AT_TIME" in capsys.readouterr().out
+
+
+def test_auditor_mode_with_a_signed_trusted_keys_file(setup, log, tmp_path, capsys):
+    d, pw, tk, key = setup
+    tk2 = tmp_path / "tk.json"
+    tk2.write_bytes(tk.read_bytes())
+    assert run("keys", "init", "--out", tmp_path / "org", "--owner", "Privacy officer", "--passphrase-file", pw) == 0
+    assert run("keys", "trust", tmp_path / "org", "--trusted-keys", tk2, "--owner", "Privacy officer",
+               "--role", "trust") == 0
+    assert run("audit", "pin", log, "--trusted-keys", tk2) == 0
+    held = tmp_path / "held.cp"
+    assert run("audit", "checkpoint", log, "--key", d / "keys", "--passphrase-file", pw, "--out", held) == 0
+    assert run("audit", "verify", log, "--trusted-keys", tk2, "--checkpoint", held, "--strict") == 1
+    assert "TRUST_FILE_UNAUTHENTICATED" in capsys.readouterr().out
+    assert run("keys", "sign-trust", "--trusted-keys", tk2, "--key", tmp_path / "org", "--passphrase-file", pw) == 0
+    capsys.readouterr()
+    org_pem = tmp_path / "org" / "public-key.pem"
+    assert run("audit", "verify", log, "--trusted-keys", tk2, "--checkpoint", held, "--strict",
+               "--trusted-keys-signed-by", org_pem) == 0
+    assert "RESULT: PASS records=5 failures=0 warnings=0" in capsys.readouterr().out
+    # an edit (here: a revocation moved) is refused, and the editing command says the signature is stale
+    assert run("keys", "revoke", key.key_id, "--trusted-keys", tk2, "--at", "2090-01-01") == 0
+    assert "no longer matches" in capsys.readouterr().err
+    assert run("audit", "verify", log, "--trusted-keys", tk2, "--checkpoint", held, "--strict",
+               "--trusted-keys-signed-by", org_pem) == 1
+    out = capsys.readouterr().out
+    assert f"{log}: TRUST_FILE_UNAUTHENTICATED: " in out and "RESULT: FAIL records=0" in out
+
+
+def test_verify_option_values_are_usage_errors(setup, log):
+    _d, _pw, tk, _key = setup
+    for bad in (["--time-tolerance", "nan"], ["--time-tolerance", "-5"], ["--time-tolerance", "inf"], ["--jobs", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            run("audit", "verify", log, "--trusted-keys", tk, *bad)
+        assert exc.value.code == 2
+
+
+def test_keys_trust_warns_about_a_window_already_over_and_takes_roles(setup, tmp_path, capsys):
+    d, _pw, _tk, _key = setup
+    tk = tmp_path / "tk.json"
+    assert run("keys", "trust", d / "keys", "--trusted-keys", tk, "--owner", "old laptop", "--valid-until",
+               "2001-01-01", "--role", "record", "--role", "checkpoint") == 0
+    captured = capsys.readouterr()
+    assert "for record, checkpoint" in captured.out and "warning: the validity window" in captured.err
+    with pytest.raises(SystemExit):
+        run("keys", "trust", d / "keys", "--trusted-keys", tk, "--owner", "x", "--role", "admin")
+
+
+def test_a_damaged_key_file_is_not_called_a_wrong_passphrase(setup, log, tmp_path, capsys):
+    d, pw, _tk, _key = setup
+    bad = tmp_path / "k"
+    import shutil
+    shutil.copytree(d / "keys", bad)
+    text = (bad / "private-key.ossh").read_text().splitlines()
+    text[1] = text[1][:10] + ("A" if text[1][10] != "A" else "B") + text[1][11:]  # inside the header
+    (bad / "private-key.ossh").write_text("\n".join(text) + "\n")
+    assert run("audit", "checkpoint", log, "--key", bad, "--passphrase-file", pw) == 2
+    msg = one_line_error(capsys)
+    assert "KEY_FILE_CORRUPTED" in msg and "wrong passphrase" not in msg

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from audit import proof, write_checkpoint
 from audit.errors import ProofError
+from audit.codes import Code
 from audit.merkle import CompactRange, inclusion_proof, leaf_hash, mth, verify_inclusion
 
 # transparency-dev/merkle known roots for the leaves "", 00, 10, 2021, 3031, 40414243, 50..57, 60..6f
@@ -78,25 +79,31 @@ def proved(clean_log, key, tmp_path):
 def test_inclusion_proof_round_trip(proved):
     log, tk, rid, bundle = proved
     rep = proof.verify_proof(bundle, tk)
-    assert rep.record.record_id == rid and rep.index == 6 and rep.checkpoint.size == 12
+    assert rep.record["record_id"] == rid and rep.index == 6 and rep.checkpoint.size == 12
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda b: b.__setitem__("index", b["index"] + 1), "seq 6 but the proof places it at index 7"),
-    (lambda b: b.__setitem__("tree_size", b["tree_size"] * 2), "differs from the checkpoint"),
-    (lambda b: b.__setitem__("proof", b["proof"][:-1]), "does not lead"),
-    (lambda b: b.__setitem__("proof", b["proof"] + [b["proof"][0]]), "does not lead"),
-    (lambda b: b["proof"].__setitem__(0, "00" * 32), "does not lead"),
-    (lambda b: b.__setitem__("record", b["record"].replace('"sig":"', '"sig":"A', 1)), "record"),
-    (lambda b: b.__setitem__("checkpoint", b["checkpoint"][:-5] + 'AA"}]}'), "BAD_CHECKPOINT|record"),
-    (lambda b: b.__setitem__("extra", 1), "unexpected fields"),
+INVALID = Code.INCLUSION_PROOF_INVALID
+
+
+@pytest.mark.parametrize("mutate, codes, match", [
+    (lambda b: b.__setitem__("index", b["index"] + 1), {INVALID}, "seq 6 but the proof places it at index 7"),
+    (lambda b: b.__setitem__("tree_size", b["tree_size"] * 2), {INVALID}, "differs from the checkpoint"),
+    (lambda b: b.__setitem__("proof", b["proof"][:-1]), {INVALID}, "does not lead"),
+    (lambda b: b.__setitem__("proof", b["proof"] + [b["proof"][0]]), {INVALID}, "does not lead"),
+    (lambda b: b["proof"].__setitem__(0, "00" * 32), {INVALID}, "does not lead"),
+    (lambda b: b.__setitem__("record", b["record"].replace('"sig":"', '"sig":"A', 1)),
+     {Code.MALFORMED_RECORD, Code.BAD_SIGNATURE}, "record"),
+    (lambda b: b.__setitem__("checkpoint", b["checkpoint"][:-5] + 'AA"}]}'), {Code.BAD_CHECKPOINT, Code.BAD_SIGNATURE},
+     "checkpoint"),
+    (lambda b: b.__setitem__("extra", 1), {INVALID}, "unexpected fields"),
 ])
-def test_inclusion_proof_mutations_fail(proved, mutate, match):
+def test_inclusion_proof_mutations_fail(proved, mutate, codes, match):
     _log, tk, _rid, bundle = proved
     bad = json.loads(json.dumps(bundle))
     mutate(bad)
-    with pytest.raises(ProofError, match=match):
+    with pytest.raises(ProofError, match=match) as exc:
         proof.verify_proof(bad, tk)
+    assert exc.value.code in codes
 
 
 def test_proof_for_another_record_or_log_fails(proved, key, tmp_path):
@@ -108,10 +115,12 @@ def test_proof_for_another_record_or_log_fails(proved, key, tmp_path):
     rid = json.loads(__import__("base64").b64decode(json.loads(read_lines(other)[6])["payload"]))["record_id"]
     foreign = proof.prove(other, rid)
     mixed = dict(bundle, checkpoint=foreign["checkpoint"])
-    with pytest.raises(ProofError, match="LOG_ID_MISMATCH"):
+    with pytest.raises(ProofError, match="the checkpoint to") as exc:
         proof.verify_proof(mixed, tk)
-    with pytest.raises(ProofError, match="not pinned"):
+    assert exc.value.code is Code.LOG_ID_MISMATCH
+    with pytest.raises(ProofError, match="not pinned") as exc:
         proof.verify_proof(foreign, tk)
+    assert exc.value.code is Code.LOG_ID_MISMATCH
 
 
 def test_prove_needs_a_covering_checkpoint_and_a_consistent_log(clean_log, key):
@@ -143,19 +152,20 @@ def test_checkpoint_refuses_a_broken_log(clean_log, key):
 
 
 def test_bad_checkpoints_are_reported(clean_log, key, attacker, tmp_path):
-    from audit import codes, verify_log
+    from audit import verify_log
     log, tk = clean_log
     forged = tmp_path / "forged.cp"
     write_checkpoint(log, attacker, export_to=forged)
     (log.with_name("log.checkpoints.jsonl")).unlink()
     report = verify_log(log, tk, checkpoints=[forged])
-    assert [f.code for f in report.failures] == [codes.BAD_CHECKPOINT] and report.anchored == 0
+    assert [f.code for f in report.failures] == [Code.UNTRUSTED_KEY] and report.anchored == 0
+    assert "forged.cp:1" in report.failures[0].message
     other = tmp_path / "o.jsonl"
     append(other, key, 3)
     foreign = tmp_path / "foreign.cp"
     write_checkpoint(other, key, export_to=foreign)
     report = verify_log(log, tk, checkpoints=[foreign])
-    assert [f.code for f in report.failures] == [codes.BAD_CHECKPOINT]
+    assert [f.code for f in report.failures] == [Code.BAD_CHECKPOINT]
     assert "is for log" in report.failures[0].message
     pin(other, tk)  # unrelated: pinning a second log does not disturb the first
     assert verify_log(log, tk).ok

@@ -103,7 +103,7 @@ def test_sign_verify_round_trip(key, adv, answers, professional):
 def test_lone_surrogate_is_refused_with_a_clear_error(tmp_path, key):
     d, a = make_decision()
     d["advice"]["explanation"][0]["text"] = "bad \ud800 text"
-    with pytest.raises(RecordError, match=r"explanation\.0\.text: .*valid string"):
+    with pytest.raises(RecordError, match=r"explanation\[0\]\.text: .*lone surrogate"):
         record_decision(tmp_path / "log.jsonl", key, decision=d, answers=a, actor=ACTOR, case_ref_source="c")
     assert not (tmp_path / "log.jsonl").exists() or (tmp_path / "log.jsonl").read_bytes() == b""
 

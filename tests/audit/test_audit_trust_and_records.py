@@ -100,7 +100,7 @@ def test_record_contents(tmp_path, key):
     body = json.loads(base64.b64decode(json.loads(lines[1])["payload"]))
     assert set(body) == {"v", "type", "log_id", "seq", "prev", "ts", "kid", "record_id", "app", "actor", "case_ref",
                          "pseudonym_key_id", "ruleset", "answers", "advice", "fired_rules"}
-    assert body["case_ref"] == key.case_ref("c") and "c" != body["case_ref"]
+    assert body["case_ref"] == key.case_ref("c") and body["case_ref"] != "c"
     assert body["actor"] == {"professional": "J. de Vries", "organisation": "Jeugdteam Noord"}
     assert body["advice"]["legal_bases"][1] == {"id": "uavg-30", "citation": "art. 30 lid 3 onder a UAVG",
                                                 "status": "secondary"}

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Static
 
 from tui.screens.base import BaseScreen
-from tui.settings import KEY_FILE
+from tui.settings import KEY_FILE, LEGACY_KEY_FILE
 
 MIN_PASSPHRASE = 10
 
@@ -134,7 +134,7 @@ class KeySetupScreen(BaseScreen[bool]):
     def target_dir(self) -> Path:
         app = self.app
         base = app.home / "keys"
-        if not (base / KEY_FILE).exists():
+        if not (base / KEY_FILE).exists() and not (base / LEGACY_KEY_FILE).exists():
             return base
         return base / app.clock().strftime("%Y%m%d-%H%M%S")
 
