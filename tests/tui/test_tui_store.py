@@ -28,7 +28,7 @@ def test_settings_round_trip_and_bad_values(tmp_path: Path) -> None:
     assert (loaded.language, loaded.theme, loaded.name) == ("nl", "textual-dark", "X")
     (tmp_path / "settings.json").write_text("{not json")
     assert Settings.load(tmp_path) == Settings()
-    assert Settings().key_file(tmp_path) == tmp_path / "keys" / "private-key.p12"
+    assert Settings().key_file(tmp_path) == tmp_path / "keys" / "private-key.ossh"
 
 
 def test_atomic_write_keeps_old_file_when_the_rename_fails(tmp_path: Path,

@@ -12,7 +12,7 @@ from textual.widgets import Button, Footer, Input, Select, Static
 
 from tui.lang import LANGUAGES
 from tui.screens.base import BaseScreen
-from tui.settings import THEMES
+from tui.settings import KEY_FILE, THEMES
 
 
 class SettingsScreen(BaseScreen):
@@ -101,7 +101,7 @@ class SettingsScreen(BaseScreen):
         s = app.settings
         s.name = values["name"].strip()
         s.organisation = values["organisation"].strip()
-        default_key = str(app.home / "keys" / "private-key.p12")
+        default_key = str(app.home / "keys" / KEY_FILE)
         s.key_path = "" if key_path in ("", default_key) else key_path
         if values["theme"] in THEMES:
             app.set_theme(values["theme"])
