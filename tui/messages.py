@@ -14,6 +14,10 @@ from textual.message import Message
 from tui.flow import Target
 
 
+class Stay(Message):
+    """No move after all (e.g. the answer was refused): give the held keys back to this page."""
+
+
 class Navigate(Message):
     """Go to a target (a question, the check-answers page, the advice, the start ...)."""
 

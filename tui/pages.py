@@ -143,6 +143,9 @@ class Pages(_Base):  # type: ignore[misc, valid-type]
             await self.switch_screen(screen)
         screen.interview_page = True  # type: ignore[attr-defined]
 
+    def on_stay(self, message: messages.Stay) -> None:
+        self.release_keys()
+
     async def on_navigate(self, message: messages.Navigate) -> None:
         try:
             if self.flow is not None:

@@ -52,7 +52,7 @@ class AdviceScreen(ScrollBody, BaseScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#record-button", Button).focus()
+        self.set_focus(self.query_one("#record-button", Button))
 
     def after_relabel(self) -> None:
         self.on_mount()

@@ -68,7 +68,7 @@ class DossierScreen(BaseScreen[str]):
 
     def on_mount(self) -> None:
         target = "#weighing" if self.editable else "#dossier-path"
-        self.query_one(target).focus()
+        self.set_focus(self.query_one(target))
 
     def after_relabel(self) -> None:
         self.on_mount()

@@ -77,7 +77,7 @@ class HelpScreen(BaseModal[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#help-body").focus()
+        self.set_focus(self.query_one("#help-body"))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -83,7 +83,7 @@ class KeySetupScreen(BaseScreen[KeySetupResult]):
         order = self._fields()
         if wanted not in order:
             wanted = next((f for f in order if not self.query_one("#" + f, Input).value), order[-1])
-        self.query_one("#" + wanted, Input).focus()
+        self.set_focus(self.query_one("#" + wanted, Input))
 
     def _collect(self) -> dict[str, str]:
         return {f: self.query_one("#" + f, Input).value for f in self._fields()} | (
@@ -103,7 +103,7 @@ class KeySetupScreen(BaseScreen[KeySetupResult]):
         if field:
             widget = self.query_one("#" + field, Input)
             widget.add_class("-invalid")
-            widget.focus()
+            self.set_focus(widget)
 
     @on(Input.Changed)
     def changed(self, event: Input.Changed) -> None:
@@ -123,9 +123,12 @@ class KeySetupScreen(BaseScreen[KeySetupResult]):
             return
         current = focused.id if isinstance(focused, Input) else None
         if current in order[:-1]:
-            self.query_one("#" + order[order.index(current) + 1], Input).focus()
+            self.set_focus(self.query_one("#" + order[order.index(current) + 1], Input))
             return
-        self.action_create()
+        if isinstance(focused, Input):
+            focused.call_later(self.action_create)  # after the keys typed into it before Enter
+        else:
+            self.action_create()
 
     @on(Button.Pressed, "#create")
     def create_pressed(self, event: Button.Pressed) -> None:

@@ -45,7 +45,7 @@ class PassphraseScreen(BaseModal[SignedRecord | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+        self.set_focus(self.query_one("#passphrase", Input))
 
     def after_relabel(self) -> None:
         self.on_mount()
@@ -82,7 +82,7 @@ class PassphraseScreen(BaseModal[SignedRecord | None]):
             self.query_one("#status", Static).update(self.t("record.usage"))
             field = self.query_one("#passphrase", Input)
             field.value = ""
-            field.focus()
+            self.set_focus(field)
             self.show_error(describe(exc, self.cat))
             return
         self.busy = False

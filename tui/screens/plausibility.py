@@ -21,6 +21,7 @@ from tui import flow
 from tui.lang import Catalog
 from tui.messages import GoBack, Navigate, WarningsConfirmed
 from tui.screens.base import BaseScreen
+from tui.widgets.answers import Choices
 
 if TYPE_CHECKING:
     from engine.present import WarningView
@@ -47,7 +48,7 @@ class PlausibilityScreen(BaseScreen[None]):
                     body.append(f.answer + "\n", style="bold")
                 yield Static(body, classes="notice warning")
             yield Static(self.t("check.intro"), classes="hint")
-            yield OptionList(*self._options(), id="choices")
+            yield Choices(*self._options(), start=None, id="choices")  # nothing chosen until ↓
             yield Static(self.t("check.usage"), classes="usage")
         yield Footer(compact=True)
 
@@ -67,7 +68,7 @@ class PlausibilityScreen(BaseScreen[None]):
         await super().relabel(cat)
 
     def on_mount(self) -> None:
-        self.query_one("#choices", OptionList).focus()
+        self.set_focus(self.query_one("#choices", OptionList))
 
     def after_relabel(self) -> None:
         self.on_mount()

@@ -16,7 +16,7 @@ from textual.widgets import Button, Footer, OptionList, Static
 
 from tui import flow
 from tui.lang import Catalog, pick
-from tui.messages import AnswerGiven, GoBack, Navigate, OpenHelp
+from tui.messages import AnswerGiven, GoBack, Navigate, OpenHelp, Stay
 from tui.screens.base import BaseScreen
 from tui.widgets.answers import ChoiceList, Edited, MultiChoice, NumberInput
 
@@ -109,7 +109,7 @@ class QuestionScreen(BaseScreen[None]):
 
     def _focus_answer(self) -> None:
         widget = self.query_one("#answer")
-        widget.focus()
+        self.set_focus(widget)
         if isinstance(widget, NumberInput) and self._cursor is not None:
             widget.cursor_position = min(self._cursor, len(widget.value))
 
@@ -188,15 +188,23 @@ class QuestionScreen(BaseScreen[None]):
 
     # -- actions ---------------------------------------------------------------------
     def action_submit(self) -> None:
+        """Enter. Handled when pressed (a priority binding), so keys typed after it are held for
+        the next page; the answer itself is read once the field has handled the keys typed
+        before Enter (a callback queued behind them on the field)."""
         if self.hold_keys:
             return  # already on its way
         if isinstance(self.focused, Button) and self.focused.id == "back-button":
             self.action_back()
             return
+        self.hold_keys = True
+        self.query_one("#answer").call_later(self._submit_now)
+
+    def _submit_now(self) -> None:
         value, empty = self.current_value()
         problem = self.check(value, empty)
         if problem:
             self.show_error(problem)
+            self.request(Stay())  # the keys typed after Enter belong to this page after all
             return
         self.clear_error()
         self.request(AnswerGiven(self.fact, value, change=self.change))

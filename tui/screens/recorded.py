@@ -60,7 +60,7 @@ class RecordedScreen(ScrollBody, BaseScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#recorded-body").focus()
+        self.set_focus(self.query_one("#recorded-body"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action != "back"  # the record is signed: no back (the screen says why; Esc tells again)

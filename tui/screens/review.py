@@ -99,7 +99,7 @@ class ReviewScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         rows = self.query_one("#rows", OptionList)
-        rows.focus()
+        self.set_focus(rows)
         self._restore(rows, self._highlight or "continue")
 
     def _restore(self, rows: OptionList, option_id: str) -> None:

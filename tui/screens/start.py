@@ -80,7 +80,7 @@ class StartScreen(BaseScreen[None]):
         return "\n".join(lines)
 
     def on_mount(self) -> None:
-        self.query_one("#menu", OptionList).focus()
+        self.set_focus(self.query_one("#menu", OptionList))
 
     def remember_state(self) -> None:
         option = self.query_one("#menu", OptionList).highlighted_option
@@ -88,7 +88,7 @@ class StartScreen(BaseScreen[None]):
 
     def after_relabel(self) -> None:
         menu = self.query_one("#menu", OptionList)
-        menu.focus()
+        self.set_focus(menu)
         if self._highlight:
             try:
                 menu.highlighted = menu.get_option_index(self._highlight)

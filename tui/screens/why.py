@@ -67,7 +67,7 @@ class WhyScreen(BaseModal[None]):
     def on_mount(self) -> None:
         steps = self.query(Collapsible)
         if steps:
-            steps.first().query_one("CollapsibleTitle").focus()
+            self.set_focus(steps.first().query_one("CollapsibleTitle"))
         self.query_one("#why-body").scroll_home(animate=False)
 
     def after_relabel(self) -> None:

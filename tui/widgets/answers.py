@@ -28,7 +28,7 @@ def _key(value: Any) -> str:
     return repr(value)
 
 
-class _Choices(OptionList):
+class Choices(OptionList):
     """The shared cursor behaviour of both lists (see the module doc)."""
 
     def __init__(self, *options: Option, start: int | None, **kwargs: Any) -> None:
@@ -51,7 +51,7 @@ class _Choices(OptionList):
             super().action_cursor_up()
 
 
-class ChoiceList(_Choices):
+class ChoiceList(Choices):
     """Choose one option with the arrow keys; the stored answer is marked ``●``."""
 
     def __init__(self, options: list[tuple[Any, str]], current: Any = None, *,
@@ -76,7 +76,7 @@ class ChoiceList(_Choices):
         pass
 
 
-class MultiChoice(_Choices):
+class MultiChoice(Choices):
     """Choose several options: Space switches the highlighted one on or off (☑/☐, never colour alone)."""
 
     BINDINGS = [Binding("space", "toggle", "toggle", id="toggle")]
