@@ -37,6 +37,25 @@ def translate_bindings(node: DOMNode, cat: Catalog) -> None:
     node.refresh_bindings()
 
 
+def after_pending_keys(widget: DOMNode, callback: Any) -> None:
+    """Run ``callback`` once every key already sent to ``widget`` has been handled.
+
+    A key goes to the focused widget's queue and, when the widget itself does not use it,
+    bubbles up through each ancestor's queue to the App, which then runs the binding (an arrow
+    in a list). Queuing the callback once per hop, widget first and App last, puts it behind all
+    of that: the answer read then is the one the user typed before Enter.
+    """
+    chain = list(widget.ancestors_with_self)
+
+    def hop(index: int) -> None:
+        if index == len(chain):
+            callback()
+        else:
+            chain[index].call_later(hop, index + 1)
+
+    hop(0)
+
+
 class TextField(Input):
     """An input that keeps its text when it gets the focus again (after a language switch, a
     dialog, a resize): no select-all, so the next key adds to the text instead of replacing it."""

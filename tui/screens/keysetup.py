@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Static
 
 from tui.lang import Catalog
-from tui.screens.base import BaseScreen, TextField
+from tui.screens.base import BaseScreen, TextField, after_pending_keys
 from tui.signing import MIN_PASSPHRASE, KeyMade, KeyMaker, SigningError
 
 
@@ -126,7 +126,7 @@ class KeySetupScreen(BaseScreen[KeySetupResult]):
             self.set_focus(self.query_one("#" + order[order.index(current) + 1], Input))
             return
         if isinstance(focused, Input):
-            focused.call_later(self.action_create)  # after the keys typed into it before Enter
+            after_pending_keys(focused, self.action_create)  # after the keys typed into it before Enter
         else:
             self.action_create()
 

@@ -17,7 +17,7 @@ from textual.widgets import Button, Footer, OptionList, Static
 from tui import flow
 from tui.lang import Catalog, pick
 from tui.messages import AnswerGiven, GoBack, Navigate, OpenHelp, Stay
-from tui.screens.base import BaseScreen
+from tui.screens.base import BaseScreen, after_pending_keys
 from tui.widgets.answers import ChoiceList, Edited, MultiChoice, NumberInput
 
 
@@ -197,7 +197,7 @@ class QuestionScreen(BaseScreen[None]):
             self.action_back()
             return
         self.hold_keys = True
-        self.query_one("#answer").call_later(self._submit_now)
+        after_pending_keys(self.query_one("#answer"), self._submit_now)
 
     def _submit_now(self) -> None:
         value, empty = self.current_value()
