@@ -30,7 +30,7 @@ class AdviceScreen(ScrollBody, BaseScreen[None]):
         Binding("escape,alt+left", "back", "change_answers", id="change_answers"),
         Binding("f3", "explain", "why", id="why"),
         Binding("f1", "explain", "why", show=False, id="why_f1"),
-        Binding("f5", "dossier", "dossier", id="dossier"),
+        Binding("f5", "dossier", "dossier", id="dossier", show=False),  # the "Dossier (F5)" button shows it
         Binding("f4", "record", "record", id="record"),
     ] + SCROLL_BINDINGS
 
