@@ -196,11 +196,11 @@ def write_pdf(document: Document, path: Path) -> None:
     pdf.add_page()
     width = pdf.epw
     pdf.set_font("DejaVu", "B", 16)
-    pdf.multi_cell(width, 8, document.title)
+    pdf.multi_cell(width, 8, document.title, new_x="LMARGIN", new_y="NEXT")
     if document.concept:
         pdf.set_font("DejaVu", "B", 11)
         pdf.set_text_color(160, 0, 0)
-        pdf.multi_cell(width, 6, document.footer)
+        pdf.multi_cell(width, 6, document.footer, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
     label_w = 38
@@ -211,14 +211,14 @@ def write_pdf(document: Document, path: Path) -> None:
         end = pdf.get_y()
         pdf.set_xy(pdf.l_margin + label_w, y)
         pdf.set_font("DejaVu", "", 10)
-        pdf.multi_cell(width - label_w, 5, value)
+        pdf.multi_cell(width - label_w, 5, value, align="L")
         pdf.set_y(max(end, pdf.get_y()))
     for block in document.blocks:
         pdf.ln(3)
         if pdf.get_y() > pdf.h - 40:
             pdf.add_page()
         pdf.set_font("DejaVu", "B", 12)
-        pdf.multi_cell(width, 7, block.title)
+        pdf.multi_cell(width, 7, block.title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_draw_color(150, 150, 150)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.ln(1.5)
@@ -226,5 +226,5 @@ def write_pdf(document: Document, path: Path) -> None:
             pdf.set_font("DejaVu", "B" if bold else "", 10)
             indent = 6 * level
             pdf.set_x(pdf.l_margin + indent)
-            pdf.multi_cell(width - indent, 5, text)
+            pdf.multi_cell(width - indent, 5, text, align="L")
     atomic_write_bytes(path, bytes(pdf.output()), mode=0o600)
