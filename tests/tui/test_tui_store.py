@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import pytest
@@ -64,7 +64,7 @@ def clock_from(start: datetime):
 
 
 def test_store_save_load_and_resume_list(tmp_path: Path) -> None:
-    start = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     clock, state = clock_from(start)
     ids = iter(["a1", "b2", "c3"])
     store = CaseStore(tmp_path, clock=clock, new_id=lambda now: next(ids))
@@ -72,7 +72,7 @@ def test_store_save_load_and_resume_list(tmp_path: Path) -> None:
     first.answers = {"client.age": 15, "share.recipient": "veilig_thuis"}
     store.save(first)
     state["now"] = start + timedelta(hours=1)
-    second = store.new()
+    store.new()
     state["now"] = start + timedelta(hours=2)
     signed = store.new()
     signed.status = STATUS_SIGNED

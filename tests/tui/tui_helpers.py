@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
-FROZEN = datetime(2025, 3, 14, 9, 30, 0, tzinfo=timezone.utc)
+FROZEN = datetime(2025, 3, 14, 9, 30, 0, tzinfo=UTC)
 SIZE = (100, 30)
 
 
