@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := $(CURDIR)/.demo
 
-.PHONY: run test bench check clean demo-key
+.PHONY: run test lint bench check clean demo-key
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Deelwijzer needs Python 3.11 or 3.12 (durable-rules does not build on 3.13). Run: make PY=python3.12 ...")'
@@ -29,8 +29,12 @@ demo-key: $(STAMP)
 run: demo-key
 	DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy engine legal_bases audit
 
 check: $(STAMP)
 	$(BIN)/deelwijzer rules check && $(BIN)/deelwijzer rules test

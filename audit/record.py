@@ -20,7 +20,8 @@ from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
+from typing import NotRequired
 from pydantic import model_validator
 
 from audit import canonical

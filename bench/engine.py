@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import decide, load_ruleset  # noqa: E402
-from engine.enumerate import complete_paths  # noqa: E402
-from engine.invariants import check_all  # noqa: E402
+from engine import decide, load_ruleset
+from engine.enumerate import complete_paths
+from engine.invariants import check_all
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -1,6 +1,7 @@
 """``deelwijzer rules check|test|coverage|archive``: for privacy officers who edit rule files."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -118,7 +119,9 @@ def test(args) -> int:
     for kind, items in gaps.items():
         if items:
             sys.stdout.write(f"not exercised by any scenario ({kind}): {', '.join(items)}\n")
-    sys.stdout.write(f"{passed} passed, {failed} failed; {len(bounds) - bad_bounds} boundary test(s) passed, "
+    unread = len({p.path for p in report.problems})
+    unread_note = f"; {unread} scenario file(s) could not be read (their scenarios did not run)" if unread else ""
+    sys.stdout.write(f"{passed} passed, {failed} failed{unread_note}; {len(bounds) - bad_bounds} boundary test(s) passed, "
                      f"{bad_bounds} failed\n")
     return 0 if report.ok and not bad_bounds else 1
 
@@ -173,7 +176,7 @@ def diff(args) -> int:
     recipients = [o.value for o in loaded[1].question(loaded[1].info.recipient_fact).options or []]
     if args.recipient is not None and args.recipient not in recipients:
         return fail(f"--recipient {args.recipient!r} is not a recipient of the new rule set; allowed: {', '.join(recipients)}")
-    report = compare(*loaded, recipient=args.recipient)
+    report = compare(*loaded, recipient=args.recipient, workers=max(1, min(2, os.cpu_count() or 1)))
     seconds = time.perf_counter() - started
 
     def example(answers: dict) -> str:

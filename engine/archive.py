@@ -42,7 +42,8 @@ def archive_ruleset(rs: Ruleset, archive_dir: Path) -> Path:
             shutil.copy2(path, staging / "legal_bases" / path.name)
         copy = load_ruleset(staging / "rules", staging / "legal_bases")
         if copy.fingerprint != rs.fingerprint:
-            raise RulesetError([Problem(str(staging), 1, 1, "archived copy does not reproduce the fingerprint; files changed while archiving?")])
+            raise RulesetError([Problem(str(staging), 1, 1,
+                                        "archived copy does not reproduce the fingerprint; files changed while archiving?")])
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
@@ -60,5 +61,6 @@ def load_archived(archive_dir: Path, fingerprint: str) -> Ruleset:
                                                         "run 'deelwijzer rules archive' for that version")])
     rs = load_ruleset(base / "rules", base / "legal_bases")
     if rs.fingerprint != "sha256:" + _hex(fingerprint):
-        raise RulesetError([Problem(str(base), 1, 1, f"archived files hash to {rs.fingerprint}, not {fingerprint}: the archive was altered")])
+        raise RulesetError([Problem(str(base), 1, 1,
+                                    f"archived files hash to {rs.fingerprint}, not {fingerprint}: the archive was altered")])
     return rs

@@ -102,7 +102,7 @@ def load(key: str) -> Any | None:
         return None
     try:
         return pickle.loads(body)
-    except Exception:  # noqa: BLE001 - a damaged or incompatible entry is a miss, never a crash
+    except Exception:
         return None
 
 

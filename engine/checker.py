@@ -111,7 +111,8 @@ class Checker:
         found = self.items.get(section, [])
         if not found:
             where = str(self.rules_dir / "00-ruleset.yaml")
-            self.problems.append(Problem(where, 1, 1, f"the rule set has no '{section}:' section; add one (exactly one file defines it)"))
+            self.problems.append(Problem(where, 1, 1,
+                                         f"the rule set has no '{section}:' section; add one (exactly one file defines it)"))
             return None
         for extra in found[1:]:
             self.problems.append(extra.problem(f"'{section}:' is defined twice (first at {found[0].origin()}); keep one"))
@@ -143,7 +144,8 @@ class Checker:
         for pid, declared in params.declared.items():
             self._sources(Item(declared.doc, declared.loc, declared.parameter), declared.parameter.cites, catalogue, "cites")
             if pid in v.questions:
-                self.problems.append(declared.doc.problem(declared.loc + ("id",), f"parameter id '{pid}' is also a fact id; rename it"))
+                self.problems.append(declared.doc.problem(declared.loc + ("id",),
+                                                          f"parameter id '{pid}' is also a fact id; rename it"))
         if info_item is None or prec_item is None:
             self.fail_if_problems()
         assert info_item is not None and prec_item is not None
@@ -195,7 +197,7 @@ class Checker:
         self.problems.append(item.problem(f"unknown {what} '{value}'{suggest(value, known)}; define it under '{where}:'", *loc))
         return False
 
-    def _facts(self, v: "_Vocabulary") -> dict[str, FactSpec]:
+    def _facts(self, v: _Vocabulary) -> dict[str, FactSpec]:
         """The questions as facts, plus the advice pseudo-facts that data/condition rules may read."""
         facts: dict[str, FactSpec] = {}
         for fact, item in v.questions.items():
@@ -237,7 +239,7 @@ class Checker:
         facts[ADVICE_VERDICT] = FactSpec("enum", VERDICTS)
         return facts
 
-    def _bound(self, item: Item, bound: int | str | None, key: str, v: "_Vocabulary") -> int | None:
+    def _bound(self, item: Item, bound: int | str | None, key: str, v: _Vocabulary) -> int | None:
         if isinstance(bound, str):
             values = v.params.values
             if bound not in values:
@@ -247,7 +249,7 @@ class Checker:
             return values[bound]
         return bound
 
-    def _ruleset_section(self, info_item: Item, v: "_Vocabulary", facts: dict[str, FactSpec]) -> None:
+    def _ruleset_section(self, info_item: Item, v: _Vocabulary, facts: dict[str, FactSpec]) -> None:
         info = info_item.value
         for fact_key, want in (("recipient_fact", "enum"), ("data_fact", "set")):
             fact = getattr(info, fact_key)
@@ -266,7 +268,7 @@ class Checker:
             self.problems.append(info_item.problem(
                 "the conditions vocabulary must define 'consult_privacy_officer' (the engine adds it to cautious advice)"))
 
-    def _precedence(self, prec_item: Item, v: "_Vocabulary") -> None:
+    def _precedence(self, prec_item: Item, v: _Vocabulary) -> None:
         seen: set[str] = set()
         for i, code in enumerate(prec_item.value):
             if code not in v.outcomes:
@@ -277,9 +279,10 @@ class Checker:
             seen.add(code)
         for code, item in v.outcomes.items():
             if code not in seen:
-                self.problems.append(item.problem(f"outcome '{code}' is missing from 'precedence:'; add it where it ranks", "code"))
+                self.problems.append(item.problem(f"outcome '{code}' is missing from 'precedence:'; add it where it ranks",
+                                                  "code"))
 
-    def _parse(self, item: Item, v: "_Vocabulary", facts: dict[str, FactSpec], key: str, owner: str) -> Node | None:
+    def _parse(self, item: Item, v: _Vocabulary, facts: dict[str, FactSpec], key: str, owner: str) -> Node | None:
         parser = ConditionParser(item.doc, facts, set(v.derived), v.params.values)
         node = parser.parse(getattr(item.value, key), item.loc + (key,))
         self.problems.extend(parser.problems)
@@ -287,7 +290,7 @@ class Checker:
             v.param_uses.setdefault(pid, []).append(owner)
         return node
 
-    def _derived(self, v: "_Vocabulary", facts: dict[str, FactSpec]) -> dict[str, CompiledRule]:
+    def _derived(self, v: _Vocabulary, facts: dict[str, FactSpec]) -> dict[str, CompiledRule]:
         compiled: dict[str, CompiledRule] = {}
         for name, item in v.derived.items():
             node = self._parse(item, v, facts, "when", f"derived:{name}")
@@ -320,13 +323,14 @@ class Checker:
             state[name], depth[name] = 2, d
             if d > MAX_DERIVED_DEPTH:
                 self.problems.append(items[name].problem(
-                    f"derived facts are built on each other more than {MAX_DERIVED_DEPTH} levels deep here; flatten them", "when"))
+                    f"derived facts are built on each other more than {MAX_DERIVED_DEPTH} levels deep here; flatten them",
+                    "when"))
             return d
 
         for name in compiled:
             visit(name, [])
 
-    def _rules(self, v: "_Vocabulary", facts: dict[str, FactSpec], definition: Any) -> list[CompiledRule]:
+    def _rules(self, v: _Vocabulary, facts: dict[str, FactSpec], definition: Any) -> list[CompiledRule]:
         compiled: list[CompiledRule] = []
         for rid, item in v.rules.items():
             rule: Rule = item.value
@@ -345,11 +349,12 @@ class Checker:
             if node is None:
                 continue
             if then.stage == "route" and facts_of(node, definition) & ADVICE_FACTS:
-                self.problems.append(item.problem("a route rule decides the outcome, so it cannot read advice.outcome/advice.verdict", "when"))
+                self.problems.append(item.problem("a route rule decides the outcome, so it cannot read "
+                                                  "advice.outcome/advice.verdict", "when"))
             compiled.append(CompiledRule(rid, then.stage, node, [], item.origin(), rule=rule))
         return compiled
 
-    def _ask_when(self, v: "_Vocabulary", facts: dict[str, FactSpec], definition: Any) -> dict[str, Node | None]:
+    def _ask_when(self, v: _Vocabulary, facts: dict[str, FactSpec], definition: Any) -> dict[str, Node | None]:
         out: dict[str, Node | None] = {}
         order = list(v.questions)
         for idx, (fact, item) in enumerate(v.questions.items()):
@@ -363,14 +368,16 @@ class Checker:
             earlier = set(order[:idx])
             for dep in sorted(facts_of(node, definition)):
                 if dep in ADVICE_FACTS:
-                    self.problems.append(item.problem("ask_when cannot read the advice; questions come before the advice", "ask_when"))
+                    self.problems.append(item.problem("ask_when cannot read the advice; questions come before the advice",
+                                                      "ask_when"))
                 elif dep not in earlier:
                     self.problems.append(item.problem(
-                        f"ask_when depends on '{dep}', which is asked later (or never); a question may only depend on questions above it",
+                        f"ask_when depends on '{dep}', which is asked later (or never); a question may only depend on "
+                        "questions above it",
                         "ask_when"))
         return out
 
-    def _checks(self, v: "_Vocabulary", facts: dict[str, FactSpec]) -> list[CompiledCheck]:
+    def _checks(self, v: _Vocabulary, facts: dict[str, FactSpec]) -> list[CompiledCheck]:
         out: list[CompiledCheck] = []
         for cid, item in v.checks.items():
             check: Check = item.value
@@ -385,7 +392,7 @@ class Checker:
         return out
 
     # -- normal forms, engine limits, reachability -----------------------------------------------------
-    def _normal_forms(self, v: "_Vocabulary", derived: dict[str, CompiledRule], rules: list[CompiledRule],
+    def _normal_forms(self, v: _Vocabulary, derived: dict[str, CompiledRule], rules: list[CompiledRule],
                       facts: dict[str, FactSpec], definition: Any, ask_when: dict[str, Node | None]) -> None:
         too_large: set[str] = set()
         for cr in [*derived.values(), *rules]:
@@ -415,7 +422,7 @@ class Checker:
                     "this can never fire: its conditions contradict each other, or need an answer to a question "
                     "that is not asked in that situation (check ask_when of the facts it reads)", "when"))
 
-    def _companions(self, derived: dict[str, CompiledRule], rules: list[CompiledRule], v: "_Vocabulary") -> None:
+    def _companions(self, derived: dict[str, CompiledRule], rules: list[CompiledRule], v: _Vocabulary) -> None:
         """For every derived fact used negatively, add '!name': true when it is known false."""
         pending = [leaf.name for cr in [*derived.values(), *rules] for conj in cr.conjuncts for leaf in conj
                    if isinstance(leaf, DerivedRef) and leaf.name.startswith(NEGATED)]
@@ -440,7 +447,7 @@ class Checker:
             pending.extend(leaf.name for conj in conjuncts for leaf in conj
                            if isinstance(leaf, DerivedRef) and leaf.name.startswith(NEGATED))
 
-    def _not_guidance_alone(self, derived: dict[str, CompiledRule], rules: list[CompiledRule], v: "_Vocabulary") -> None:
+    def _not_guidance_alone(self, derived: dict[str, CompiledRule], rules: list[CompiledRule], v: _Vocabulary) -> None:
         """Every way a route can fire must rest on at least one source that is not guidance,
         counting the sources of the derived facts it builds on."""
         catalogue = v.catalogue
@@ -466,7 +473,7 @@ class Checker:
                         "a route cannot rest on guidance alone; cite the statute or unwritten-law source it applies", "cites"))
                     break
 
-    def _unused(self, v: "_Vocabulary", derived: dict[str, CompiledRule], rules: list[CompiledRule],
+    def _unused(self, v: _Vocabulary, derived: dict[str, CompiledRule], rules: list[CompiledRule],
                 ask_when: dict[str, Node | None], checks: list[CompiledCheck], params: Parameters) -> None:
         used: set[str] = set()
         for cr in [*derived.values(), *rules]:
@@ -475,11 +482,13 @@ class Checker:
             used |= derived_of(node)
         for name, item in v.derived.items():
             if name not in used:
-                self.problems.append(item.problem(f"derived fact '{name}' is never used by a rule or question; remove it or use it", "id"))
+                self.problems.append(item.problem(f"derived fact '{name}' is never used by a rule or question; "
+                                                  "remove it or use it", "id"))
         for pid, declared in params.declared.items():
             if pid not in v.param_uses and pid not in params.text_uses:
                 self.problems.append(declared.doc.problem(declared.loc + ("id",),
-                                                          f"parameter '{pid}' is never used by a condition or text; remove it or use it"))
+                                                          f"parameter '{pid}' is never used by a condition or text; "
+                                                          "remove it or use it"))
 
 
 def _well_formed_option(value: str) -> bool:

@@ -22,7 +22,8 @@ the differential test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Union
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from legal_bases.yamlfile import Problem, YamlDocument, echo, suggest
 
@@ -50,20 +51,20 @@ class Test:
         if op == "neq":
             return not (v == x and type(v) is type(x))
         if op == "lt":
-            return v < x
+            return bool(v < x)
         if op == "lte":
-            return v <= x
+            return bool(v <= x)
         if op == "gt":
-            return v > x
+            return bool(v > x)
         if op == "gte":
-            return v >= x
+            return bool(v >= x)
         if op == "has":
-            return x in v
+            return bool(x in v)
         if op == "lacks":
-            return x not in v
+            return bool(x not in v)
         raise ValueError(op)  # pragma: no cover - parser never builds other ops
 
-    def negated(self) -> "Test":
+    def negated(self) -> Test:
         if self.op == "eq" and isinstance(self.value, bool):
             return Test(self.fact, "eq", not self.value)
         flip = {"eq": "neq", "neq": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt", "has": "lacks", "lacks": "has"}
@@ -84,21 +85,21 @@ class DerivedRef:
 
 @dataclass(frozen=True)
 class All:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Node"
+    item: Node
 
 
-Node = Union[Test, DerivedRef, All, AnyOf, Not]
-Leaf = Union[Test, DerivedRef]
+Node = Test | DerivedRef | All | AnyOf | Not
+Leaf = Test | DerivedRef
 Conjunct = tuple[Leaf, ...]
 
 _NUMERIC = {"below": "lt", "at_most": "lte", "above": "gt", "at_least": "gte"}

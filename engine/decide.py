@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from engine.compiler import ADVICE, encode_case, program_for
@@ -161,8 +162,11 @@ def _warnings(rs: Ruleset, known: dict[str, Any]) -> list[Warning]:
 BACKENDS = ("durable", "python")
 
 
-def run_engine(rs: Ruleset, known: dict[str, Any], choose, *, backend: str = "durable",
-               order: list[str] | None = None, memo: StageMemo | None = None) -> tuple[list, Any]:
+Chooser = Callable[[list[str]], tuple[dict[str, Any], Any]]
+
+
+def run_engine(rs: Ruleset, known: dict[str, Any], choose: Chooser, *, backend: str = "durable",
+               order: list[str] | None = None, memo: StageMemo | None = None) -> tuple[list[str], Any]:
     """Evaluate in two phases; ``choose(fired)`` returns (extra facts, result).
 
     ``durable`` is the production engine. ``python`` evaluates the same compiled conjuncts
@@ -195,9 +199,15 @@ def route_outcome(rs: Ruleset, known: dict[str, Any]) -> tuple[str, str]:
     the route rules only; ``decide`` gives the same, with everything else)."""
     route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
     fired = firings(rs, known, only=("route",))
-    outcomes = {route_rules[k.rpartition("#")[0]].rule.then.outcome for k in fired if k.rpartition("#")[0] in route_rules}
-    outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
+    outcomes = {route_rules[k.rpartition("#")[0]].then.outcome for k in fired if k.rpartition("#")[0] in route_rules}
+    outcome = _first_in_precedence(rs, outcomes)
     return outcome, rs.outcomes[outcome].verdict
+
+
+def _first_in_precedence(rs: Ruleset, outcomes: set[str | None]) -> str:
+    """The highest-ranking of the route outcomes, or the fallback when no route fired."""
+    ranked = [o for o in rs.precedence if o in outcomes]
+    return ranked[0] if ranked else rs.info.fallback.outcome
 
 
 def _conjunct_index(rs: Ruleset) -> dict[str, tuple[str, int, tuple[str, ...], tuple[str, ...]]]:
@@ -241,9 +251,9 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         route_rules = rs.memo["route_rules"] = {r.id: r for r in rs.rules if r.kind == "route"}
     index = _conjunct_index(rs)
 
-    def choose(fired):
-        outcomes = {route_rules[rid].rule.then.outcome for rid in _first_firings(rs, fired) if rid in route_rules}
-        outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
+    def choose(fired: list[str]) -> tuple[dict[str, Any], tuple[str, bool]]:
+        outcomes = {route_rules[rid].then.outcome for rid in _first_firings(rs, fired) if rid in route_rules}
+        outcome = _first_in_precedence(rs, outcomes)
         return {ADVICE_OUTCOME: outcome, ADVICE_VERDICT: rs.outcomes[outcome].verdict}, (outcome, bool(outcomes))
 
     fired, (outcome, routed) = run_engine(rs, known, choose, backend=backend, order=order, memo=memo)
@@ -255,7 +265,8 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
 
     if assumed:
         steps.append(Step("assumed", "assumed", Text(
-            nl="Niet beantwoord, dus aangenomen (het normale geval): " + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + ".",
+            nl="Niet beantwoord, dus aangenomen (het normale geval): "
+               + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + ".",
             en="Not answered, so assumed (the normal case): " + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + "."),
             [], dict(assumed)))
 
@@ -272,7 +283,7 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         steps.append(Step(cr.id, cr.kind, cr.explain, cr.cites, {f: known[f] for f in facts if f in known}))
 
     in_order = _in_file_order(rs, firings)
-    winners = [r for r in in_order if r.kind == "route" and r.rule.then.outcome == outcome]
+    winners = [r for r in in_order if r.kind == "route" and r.then.outcome == outcome]
     for r in winners:
         add(r)
     if not routed:
@@ -289,12 +300,14 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         if verdict == "do_not_share":
             withheld.append(Withheld(cat, rs.outcomes[outcome].data_reason, outcome))
             continue
-        blocker = next((r for r in data_rules if cat in r.rule.then.withhold), None)
+        blocker = next((r for r in data_rules if cat in r.then.withhold), None)
         if blocker:
-            withheld.append(Withheld(cat, blocker.rule.then.reason, blocker.id))
+            reason = blocker.then.reason
+            assert reason is not None, "the checker requires a reason on every withhold rule"
+            withheld.append(Withheld(cat, reason, blocker.id))
             used_data_rules.append(blocker)
             continue
-        opener = next((r for r in data_rules if cat in r.rule.then.allow), None)
+        opener = next((r for r in data_rules if cat in r.then.allow), None)
         if opener:
             allowed.append(cat)
             used_data_rules.append(opener)
@@ -311,10 +324,10 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
     # conditions
     conditions: set[str] = set()
     for r in winners:
-        conditions.update(r.rule.then.conditions)
+        conditions.update(r.then.conditions)
     for r in in_order:
         if r.kind == "condition":
-            conditions.update(r.rule.then.conditions)
+            conditions.update(r.then.conditions)
             add(r)
 
     # sources and caution
@@ -367,8 +380,9 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
     for r in winners:
         if r.rule is not None and r.rule.next is not None:
             next_steps.append(NextStep("route", r.rule.next, r.id))
-    if not next_steps and rs.outcomes[outcome].next is not None:
-        next_steps.append(NextStep("route", rs.outcomes[outcome].next, winners[0].id if winners else "fallback"))
+    outcome_next = rs.outcomes[outcome].next
+    if not next_steps and outcome_next is not None:
+        next_steps.append(NextStep("route", outcome_next, winners[0].id if winners else "fallback"))
     blocked = []
     if explain:
         from engine.whynot import why_not

@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.conditions import derived_of
 from engine.decide import Advice, decide, route_outcome
-from engine.enumerate import walked_paths
+from engine.enumerate import walked_pairs
 from engine.fingerprint import canonical_bytes
-from engine.reference import DerivedValues, Walk
+from engine.reference import DerivedValues
 from engine.ruleset import CompiledRule, Ruleset
-
-PathKey = tuple[tuple[str, Any], ...]
-
 
 def _summary(advice: Advice) -> dict[str, Any]:
     return {
@@ -82,17 +78,6 @@ def _describe(before: dict[str, Any], after: dict[str, Any]) -> str:
     return f"{after['outcome']}: " + "; ".join(parts)
 
 
-def _key(answers: dict[str, Any]) -> PathKey:
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
-
-
-def _paths(rs: Ruleset, recipient: str | None) -> Iterator[tuple[dict[str, Any], Walk]]:
-    fact = rs.info.recipient_fact
-    for answers, _weight, walk in walked_paths(rs):
-        if recipient is None or answers.get(fact) == recipient:
-            yield answers, walk
-
-
 def _rule_form(cr: CompiledRule, rs: Ruleset) -> bytes:
     """What a rule means for the advice summary: its condition, conclusion and cited sources
     (with their status and validity, which decide the privacy-officer caution)."""
@@ -114,7 +99,9 @@ def _global_form(rs: Ruleset) -> bytes:
         "fallback": [fb.outcome, {s: rs.sources[s].status for s in fb.cites}],
         "withhold": {s: rs.sources[s].status for s in rs.info.default_withhold_cites},
         "defaults": {q.fact: [q.default, q.default_cites] for q in rs.questions},
-        "parameters": {p: [v.value, str(v.valid_from), str(v.valid_to)] for p, v in rs.parameters.items()},
+        # a parameter's value reaches the advice through the conditions that use it (their forms
+        # carry the number); its validity decides the stale-value caution on every advice
+        "parameters": {p: [str(v.valid_from), str(v.valid_to)] for p, v in rs.parameters.items()},
     })
 
 
@@ -135,79 +122,130 @@ def changed_rules(old: Ruleset, new: Ruleset) -> set[str]:
     return changed
 
 
-def _touched(rs: Ruleset, ids: set[str], known: dict[str, Any]) -> bool | None:
-    """Does one of the rules ``ids`` fire on these answers: True, False, or None when that
-    depends on the advice itself (a data or condition rule reading advice.outcome)."""
-    values = DerivedValues(rs, known)
-    result: bool | None = False
-    for rid in ids:
-        try:
-            cr = rs.rule(rid)
-        except KeyError:
-            continue
-        v = rs.evaluator(cr.when)(known, values)
-        if v is True:
-            return True
-        if v is None:
-            result = None
-    return result
+def compare(old: Ruleset, new: Ruleset, recipient: str | None = None, workers: int = 1) -> DiffReport:
+    """Compare ``old`` and ``new`` over every reachable path (optionally only one recipient's).
 
-
-def compare(old: Ruleset, new: Ruleset, recipient: str | None = None) -> DiffReport:
-    """Compare ``old`` and ``new`` over every reachable path (optionally only one recipient's)."""
+    Both interviews are walked on the *common refinement* of their answer classes
+    (``classify_with``): a threshold moved from 16 to 15 splits "12-15" into "12-14" and
+    "15", and the 15-year-old path is compared, not reported as new. A path of the new walk
+    on which the old version still needs another answer is new; a path of the old walk on
+    which the new version needs another answer is removed. The walks are split over
+    ``workers`` processes by their first branches."""
+    from engine.enumerate import prefixes
+    both = [old, new]
+    new_starts = [s for s in prefixes(new, depth=2, classify_with=both) if _wanted(new, s[0], recipient)]
+    old_starts = [s for s in prefixes(old, depth=2, classify_with=both) if _wanted(old, s[0], recipient)]
+    dirs = ((old.rules_dir, old.sources_dir), (new.rules_dir, new.sources_dir))
+    jobs = [(dirs, new_starts[i::workers], old_starts[i::workers], recipient) for i in range(workers)]
+    if workers > 1:
+        import multiprocessing as mp
+        with mp.get_context("spawn").Pool(workers) as pool:
+            parts = pool.map(_compare_part, jobs, chunksize=1)
+    else:
+        parts = [_compare(old, new, *jobs[0][1:])]
     report = DiffReport(f"{old.name} {old.version} {old.fingerprint}", f"{new.name} {new.version} {new.fingerprint}")
+    report.changed_rules = sorted(i for i in changed_rules(old, new) if not i.startswith("!"))
+    for part in parts:
+        report.paths += part.paths
+        report.unchanged += part.unchanged
+        report.decided += part.decided
+        report.new_paths.update(part.new_paths)
+        report.removed_paths.update(part.removed_paths)
+        report.new_example = report.new_example or part.new_example
+        report.removed_example = report.removed_example or part.removed_example
+        for kind, change in part.changes.items():
+            mine = report.changes.setdefault(kind, Change(kind, example=change.example))
+            mine.paths += change.paths
+    report.changes = OrderedDict(sorted(report.changes.items(), key=lambda kv: (-kv[1].paths, kv[0])))
+    return report
+
+
+def _wanted(rs: Ruleset, answers: dict[str, Any], recipient: str | None) -> bool:
+    fact = rs.info.recipient_fact
+    return recipient is None or fact not in answers or answers[fact] == recipient
+
+
+def _compare_part(args: tuple[Any, ...]) -> DiffReport:
+    from engine.loader import load_ruleset
+    ((old_rules, old_sources), (new_rules, new_sources)), new_starts, old_starts, recipient = args
+    return _compare(load_ruleset(old_rules, old_sources), load_ruleset(new_rules, new_sources), new_starts, old_starts,
+                    recipient)
+
+
+def _compare(old: Ruleset, new: Ruleset, new_starts: list[Any], old_starts: list[Any], recipient: str | None) -> DiffReport:
+    report = DiffReport("", "")
     everything = _global_form(old) != _global_form(new)
-    ids = changed_rules(old, new)
-    report.changed_rules = sorted(i for i in ids if not i.startswith("!"))
-    route_changed = any(rs.rule(i).kind in ("route", "derived") for rs in (old, new) for i in ids
-                        if i in rs.derived or i in {r.id for r in rs.rules})
-    old_paths = {_key(a): (a, w) for a, w in _paths(old, recipient)}
-    seen: set[PathKey] = set()
-    for answers, walk in _paths(new, recipient):
-        key = _key(answers)
-        seen.add(key)
-        before = old_paths.get(key)
-        if before is None:
-            advice = decide(new, answers, backend="python", walk=walk).advice
-            outcome = advice.outcome if advice else "(incomplete)"
-            report.new_paths[outcome] += 1
-            report.new_example = report.new_example or dict(answers)
-            continue
-        report.paths += 1
-        if not everything:
-            touched = {_touched(new, ids, walk.known), _touched(old, ids, before[1].known)}
-            if touched == {False}:
+    ids = direct_changes(old, new)
+    fact = new.info.recipient_fact
+    for start in new_starts:
+        for answers, walk, before in walked_pairs(new, old, start):
+            if recipient is not None and answers.get(fact) != recipient:
+                continue
+            if before.missing:
+                advice = decide(new, answers, backend="python", walk=walk).advice
+                report.new_paths[advice.outcome if advice else "(incomplete)"] += 1
+                report.new_example = report.new_example or dict(answers)
+                continue
+            report.paths += 1
+            if not everything and before.relevant == walk.relevant and _same_on_path(old, new, ids, before.known, walk.known):
                 report.unchanged += 1
                 continue
-            if True not in touched and not route_changed:
-                # only data/condition rules changed and they read the advice: the route (and so the
-                # outcome) is the same in both versions. First: can they fire with any outcome at all?
-                # If so, work out this path's outcome and look again with it.
-                if not any(_touched(rs, ids, {**k, "advice.outcome": o, "advice.verdict": new.outcomes[o].verdict})
-                           for o in new.precedence for rs, k in ((new, walk.known), (old, before[1].known))):
-                    report.unchanged += 1
-                    continue
-                outcome, verdict = route_outcome(new, walk.known)
-                facts = {"advice.outcome": outcome, "advice.verdict": verdict}
-                if not _touched(new, ids, {**walk.known, **facts}) and not _touched(old, ids, {**before[1].known, **facts}):
-                    report.unchanged += 1
-                    continue
-        report.decided += 1
-        after_advice = decide(new, answers, backend="python", walk=walk).advice
-        before_advice = decide(old, before[0], backend="python", walk=before[1]).advice
-        assert after_advice is not None and before_advice is not None
-        b, a = _summary(before_advice), _summary(after_advice)
-        if b == a:
-            report.unchanged += 1
-            continue
-        kind = _describe(b, a)
-        change = report.changes.setdefault(kind, Change(kind, example=dict(answers)))
-        change.paths += 1
-    for key, (answers, walk) in old_paths.items():
-        if key in seen:
-            continue
-        advice = decide(old, answers, backend="python", walk=walk).advice
-        report.removed_paths[advice.outcome if advice else "(incomplete)"] += 1
-        report.removed_example = report.removed_example or dict(answers)
-    report.changes = OrderedDict(sorted(report.changes.items(), key=lambda kv: -kv[1].paths))
+            report.decided += 1
+            after_advice = decide(new, answers, backend="python", walk=walk).advice
+            before_advice = decide(old, answers, backend="python", walk=before).advice
+            assert after_advice is not None and before_advice is not None
+            b, a = _summary(before_advice), _summary(after_advice)
+            if b == a:
+                report.unchanged += 1
+                continue
+            kind = _describe(b, a)
+            change = report.changes.setdefault(kind, Change(kind, example=dict(answers)))
+            change.paths += 1
+    for start in old_starts:
+        for answers, walk, after in walked_pairs(old, new, start):
+            if recipient is not None and answers.get(fact) != recipient:
+                continue
+            if after.missing:
+                advice = decide(old, answers, backend="python", walk=walk).advice
+                report.removed_paths[advice.outcome if advice else "(incomplete)"] += 1
+                report.removed_example = report.removed_example or dict(answers)
     return report
+
+
+def direct_changes(old: Ruleset, new: Ruleset) -> set[str]:
+    """Rule and derived-fact ids whose own meaning differs between the versions."""
+    forms_old = {cr.id: _rule_form(cr, old) for cr in old.all_rules()}
+    forms_new = {cr.id: _rule_form(cr, new) for cr in new.all_rules()}
+    return {rid for rid in forms_old.keys() | forms_new.keys() if forms_old.get(rid) != forms_new.get(rid)}
+
+
+def _value(rs: Ruleset, rid: str, known: dict[str, Any], values: DerivedValues) -> bool | None:
+    if rid in rs.derived:
+        return values(rid)
+    try:
+        cr = rs.rule(rid)
+    except KeyError:
+        return False  # not in this version: it never fires
+    return rs.evaluator(cr.when)(known, values)
+
+
+def _same_on_path(old: Ruleset, new: Ruleset, ids: set[str], old_known: dict[str, Any], new_known: dict[str, Any]) -> bool:
+    """True when every changed rule and derived fact has the same value on this path in both
+    versions: then every rule fires alike, and the advice (a function of the fired rules) is
+    the same by construction. Data and condition rules that read the advice are compared
+    with the path's outcome (the same in both once the routes and derived facts agree)."""
+    vo, vn = DerivedValues(old, old_known), DerivedValues(new, new_known)
+    later = []
+    for rid in sorted(ids):
+        a, b = _value(old, rid, old_known, vo), _value(new, rid, new_known, vn)
+        if a is None or b is None:
+            later.append(rid)
+        elif a != b:
+            return False
+    if not later:
+        return True
+    outcome, verdict = route_outcome(new, new_known)
+    facts = {"advice.outcome": outcome, "advice.verdict": verdict}
+    ko, kn = {**old_known, **facts}, {**new_known, **facts}
+    vo, vn = DerivedValues(old, ko), DerivedValues(new, kn)
+    return all(_value(old, rid, ko, vo) == _value(new, rid, kn, vn) for rid in later)

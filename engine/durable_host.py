@@ -70,6 +70,17 @@ class StageMemo(dict[Any, tuple[str, ...]]):
     misses = 0
 
 
+def _facts(stage: Stage, kind: str, case_part: tuple[Any, ...], state_part: tuple[bool, ...],
+           advice: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The facts one stage is sent: the case and state properties its rules test, the advice."""
+    out = [{"t": kind, **{p: v for p, v in zip(stage.case_props, case_part) if v is not None}}]
+    if stage.reads_state:
+        out.append({"t": STATE, **{p: 1 for p, h in zip(stage.state_props, state_part) if h}})
+    if advice is not None:
+        out.append(advice)
+    return out
+
+
 class DurableEngine:
     _instance: DurableEngine | None = None
     _instance_lock = threading.Lock()
@@ -97,7 +108,7 @@ class DurableEngine:
         if handle is not None:
             return handle
         try:
-            handle = _dre.create_ruleset(stage.name, _encode(stage.definition))
+            handle = int(_dre.create_ruleset(stage.name, _encode(stage.definition)))
         except Exception as exc:  # durable reports problems as a bare Exception with an error code
             raise DurableError(f"durable-rules rejected the compiled rule set ({stage.kind} stage, "
                                f"{len(stage.definition) - 1} engine rules): {_explain(exc)}") from None
@@ -124,22 +135,14 @@ class DurableEngine:
                     chosen = choose(sorted(ev.fired))
                     advice = chosen[0]
 
-                def facts() -> list[dict[str, Any]]:
-                    out = [{"t": case["t"], **{p: v for p, v in zip(stage.case_props, case_part) if v is not None}}]
-                    if stage.reads_state:
-                        out.append({"t": STATE, **{p: 1 for p, h in zip(stage.state_props, state_part) if h}})
-                    if advice is not None:
-                        out.append(advice)
-                    return out
-
                 if memo is None:
-                    self._run_stage(ev, stage, facts())
+                    self._run_stage(ev, stage, _facts(stage, case["t"], case_part, state_part, advice))
                     continue
                 key = (stage.name, case_part, state_part, tuple(sorted(advice.items())) if advice else None)
                 hit = memo.get(key)
                 if hit is None:
                     sub = _Evaluation(program)
-                    self._run_stage(sub, stage, facts())
+                    self._run_stage(sub, stage, _facts(stage, case["t"], case_part, state_part, advice))
                     hit = memo[key] = tuple(sub.fired)
                     memo.misses += 1
                 for rule_key in hit:
@@ -162,14 +165,14 @@ class DurableEngine:
             if clean:
                 try:
                     _dre.delete_state(handle, sid)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     raise DurableError(f"durable-rules could not end an evaluation: {_explain(exc)}") from None
 
     def _assert(self, ev: _Evaluation, handle: int, sid: str, fact: dict[str, Any]) -> bool:
         """Assert one fact and run the actions it triggers; True when an action ran."""
         try:
             result = _dre.assert_fact(handle, _encode({**fact, "sid": sid}))
-        except Exception as exc:  # noqa: BLE001 - every C failure becomes a DurableError
+        except Exception as exc:
             raise DurableError(f"durable-rules could not take the fact {str(fact)[:120]}: {_explain(exc)}") from None
         code = result[0]
         if code == 1:  # "not handled": no pattern reads this fact, so nothing can fire on it
@@ -188,7 +191,7 @@ class DurableEngine:
                 message = _dre.complete_and_start_action(handle, result[1])
         except DurableError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise DurableError(f"durable-rules failed while running its actions: {_explain(exc)}") from None
         return ran
 

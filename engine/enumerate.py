@@ -169,7 +169,7 @@ def classes_at(rulesets: Sequence[Ruleset], rs: Ruleset, fact: str, known: dict[
 def _classes_at(rulesets: Sequence[Ruleset], rs: Ruleset, fact: str, known: dict[str, Any]) -> list[ValueClass]:
     q = rs.question(fact)
     if q.type == "set":
-        values = SET_REPRESENTATIVES.get(fact) or [[], [o.value for o in q.options or []]]
+        values: list[Any] = SET_REPRESENTATIVES.get(fact) or [[], [o.value for o in q.options or []]]
         return [ValueClass(v, 1) for v in values]
     atoms = live_atoms(rulesets, fact, known)
     if q.type == "int":
@@ -219,9 +219,36 @@ def walked_paths(rs: Ruleset, start: tuple[dict[str, Any], list[int]] | None = N
             stack.append(({**answers, fact: vc.representative}, [*weights, vc.size], walk.resume))
 
 
-def prefixes(rs: Ruleset, depth: int) -> list[tuple[dict[str, Any], list[int]]]:
+def walked_pairs(primary: Ruleset, secondary: Ruleset, start: tuple[dict[str, Any], list[int]] | None = None
+                 ) -> Iterator[tuple[dict[str, Any], Walk, Walk]]:
+    """Every complete path of ``primary``'s interview on the classes of both rule sets, with
+    the relevance walk of each version on it (``engine.diff``). Both walks resume at each
+    branch: the answer added is to the question ``primary`` asks next, which ``secondary``
+    either asks at or after where it stopped, or does not ask at all (then it reads nothing
+    of it), so its snapshot stays valid."""
+    rulesets = [primary, secondary]
+    first = start or ({}, [])
+    stack: list[tuple[dict[str, Any], Resume | None, Resume | None, Walk | None]] = [(first[0], None, None, None)]
+    while stack:
+        answers, resume_p, resume_s, done_s = stack.pop()
+        walk = relevance(primary, answers, resume_p)
+        other = done_s if done_s is not None else relevance(secondary, answers, resume_s)
+        if not walk.to_ask:
+            yield answers, walk, other
+            continue
+        fact = walk.to_ask[0]
+        answered = {f: v for f, v in walk.known.items() if f in answers}
+        # once the secondary interview is complete, further answers are to questions it does not ask
+        finished = other if not other.to_ask else None
+        for vc in reversed(classes_at(rulesets, primary, fact, answered)):
+            stack.append(({**answers, fact: vc.representative}, walk.resume, other.resume, finished))
+
+
+def prefixes(rs: Ruleset, depth: int, classify_with: Sequence[Ruleset] | None = None
+             ) -> list[tuple[dict[str, Any], list[int]]]:
     """The interview's branches after its first ``depth`` questions: independent subtrees to
-    walk in parallel."""
+    walk in parallel (on the same classes as ``walked_paths(..., classify_with=)``)."""
+    rulesets = list(classify_with) if classify_with else [rs]
     level: list[tuple[dict[str, Any], list[int]]] = [({}, [])]
     for _ in range(depth):
         nxt = []
@@ -233,6 +260,6 @@ def prefixes(rs: Ruleset, depth: int) -> list[tuple[dict[str, Any], list[int]]]:
             fact = walk.to_ask[0]
             answered = {f: v for f, v in walk.known.items() if f in answers}
             nxt += [({**answers, fact: vc.representative}, [*weights, vc.size])
-                    for vc in classes_at([rs], rs, fact, answered)]
+                    for vc in classes_at(rulesets, rs, fact, answered)]
         level = nxt
     return level

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from legal_bases.catalogue import Catalogue
+from legal_bases.yamlfile import YamlDocument
 
 
 def _jsonable(value: Any) -> Any:
@@ -31,7 +33,7 @@ def canonical_bytes(value: Any) -> bytes:
     return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def fingerprint(rule_docs, catalogue: Catalogue, rules_dir: Path, sources_dir: Path) -> str:
+def fingerprint(rule_docs: Iterable[YamlDocument], catalogue: Catalogue, rules_dir: Path, sources_dir: Path) -> str:
     content = {
         "rules": {str(Path(d.path).relative_to(rules_dir)): d.data for d in rule_docs},
         "legal_bases": {str(Path(p).relative_to(sources_dir)): data for p, data in catalogue.documents.items()},

@@ -119,9 +119,9 @@ def violations(rs: Ruleset, d: Decision) -> list[str]:
             out.append("a share advice cites no exception to professional secrecy")
         if "avg_basis" not in cited_roles:
             out.append("a share advice cites no AVG art. 6 ground")
-    if recipient == "comensha" and purpose == "registration" and adv.verdict == "share":
-        if not _explicit_consent(a) and not consult:
-            out.append("CoMensha registration shared without written consent of the right person")
+    if (recipient == "comensha" and purpose == "registration" and adv.verdict == "share" and not _explicit_consent(a)
+            and not consult):
+        out.append("CoMensha registration shared without written consent of the right person")
     if recipient in ("police", "public_prosecutor") and adv.verdict == "share":
         emergency = adv.outcome == "EMERGENCY_SHARE"
         order = _legal_order(a) and a.get("professional.role") != "big_hulpverlener"
@@ -131,7 +131,8 @@ def violations(rs: Ruleset, d: Decision) -> list[str]:
         if a.get("danger.acute") is not True:
             out.append("an emergency advice without acute danger")
         if purpose not in PROTECTIVE_PURPOSES or recipient not in EMERGENCY_RECIPIENTS:
-            out.append(f"an emergency advice for purpose {purpose!r} to {recipient!r}: vital interest covers only averting the danger")
+            out.append(f"an emergency advice for purpose {purpose!r} to {recipient!r}: vital interest covers only "
+                       "averting the danger")
         if set(adv.allowed) & {"health", "sexual_life", "suspect_info", "third_parties"} and not consult:
             out.append("an emergency advice releases more than what averts the danger")
     out += _data_violations(rs, d, a, consult)

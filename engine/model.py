@@ -47,8 +47,7 @@ Special = Literal["none", "art9", "art10"]
 Problems = list[tuple[Loc, str]]
 
 
-def _nonempty() -> Any:
-    return field(metadata={"min_length": 1})
+NONEMPTY = {"min_length": 1}
 
 
 def _well_formed(value: str, pattern: re.Pattern[str], what: str, example: str, key: str) -> Problems:
@@ -61,19 +60,19 @@ def _well_formed(value: str, pattern: re.Pattern[str], what: str, example: str, 
 class Fallback:
     outcome: str
     explain: Text
-    cites: list[str] = _nonempty()
+    cites: list[str] = field(metadata=NONEMPTY)
 
 
 @dataclass(frozen=True, eq=False)
 class RulesetInfo:
     name: str = field(metadata={"pattern": r"^[a-z][a-z0-9-]*$"})
-    version: str = _nonempty()
+    version: str = field(metadata=NONEMPTY)
     description: Text
     recipient_fact: str
     data_fact: str
     fallback: Fallback
     default_withhold_reason: Text
-    default_withhold_cites: list[str] = _nonempty()
+    default_withhold_cites: list[str] = field(metadata=NONEMPTY)
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +87,7 @@ class Parameter:
     id: str
     value: int = field(metadata={"ge": -MAX_SAFE_INT, "le": MAX_SAFE_INT})
     title: Text
-    cites: list[str] = _nonempty()
+    cites: list[str] = field(metadata=NONEMPTY)
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     note: str | None = None
@@ -191,8 +190,8 @@ class Question:
                 if not isinstance(o.value, str):
                     out.append((("options", i, "value"), f"options of a {self.type} question are words, not {o.value!r}"))
         if self.type == "bool" and self.options is not None:
-            values = sorted(str(o.value) for o in self.options)
-            if values != ["False", "True"]:
+            labels = sorted(str(o.value) for o in self.options)
+            if labels != ["False", "True"]:
                 out.append((("options",), "a yes/no question may only relabel the options true and false"))
         if self.type == "int":
             if self.min is None or self.max is None:
@@ -213,7 +212,7 @@ class Question:
             out.append((("default_cites",), "'default_cites' belongs with a 'default'"))
         if self.default is not None:
             d = self.default
-            values = [o.value for o in self.options or []]
+            values: list[Any] = [o.value for o in self.options or []]
             ok = {
                 "bool": isinstance(d, bool),
                 "int": isinstance(d, int) and not isinstance(d, bool),
@@ -275,7 +274,7 @@ class Rule:
     explain: Text
     when: Any
     then: Then
-    cites: list[str] = _nonempty()
+    cites: list[str] = field(metadata=NONEMPTY)
     confirm: Text | None = None  # what a privacy officer must confirm before relying on this rule
     officer_note: Text | None = None  # shown with the advice for the privacy officer; does not block
     next: Text | None = None     # route rules: the next concrete step when this route is the advice
@@ -293,7 +292,7 @@ class Check:
     id: str
     when: Any
     message: Text
-    facts: list[str] = _nonempty()  # the answers to show (and offer to change)
+    facts: list[str] = field(metadata=NONEMPTY)  # the answers to show (and offer to change)
 
     def problems(self) -> Problems:
         return _well_formed(self.id, NAME_ID, "check id", "check.young-for-exploitation", "id")

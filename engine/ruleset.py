@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.conditions import Conjunct, Evaluator, FactSpec, Node, compile_kleene
 from engine.model import (CategoryInfo, Check, ConditionInfo, Derived, GlossaryTerm, OutcomeInfo, Parameter, Question,
-                          Rule, RulesetInfo)
+                          Rule, RulesetInfo, Then)
 from legal_bases.catalogue import LegalSource, Text
 
 ADVICE_OUTCOME = "advice.outcome"
@@ -47,16 +47,28 @@ class CompiledRule:
     derived: Derived | None = None
 
     @property
+    def source(self) -> Rule | Derived:
+        src = self.rule or self.derived
+        assert src is not None, f"{self.id} has neither a rule nor a derived definition"
+        return src
+
+    @property
+    def then(self) -> Then:
+        """What a (non-derived) rule concludes."""
+        assert self.rule is not None, f"{self.id} is a derived fact, it concludes only itself"
+        return self.rule.then
+
+    @property
     def cites(self) -> list[str]:
-        return list((self.rule or self.derived).cites)
+        return list(self.source.cites)
 
     @property
     def explain(self) -> Text:
-        return (self.rule or self.derived).explain
+        return self.source.explain
 
     @property
     def title(self) -> Text:
-        return (self.rule or self.derived).title
+        return self.source.title
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """Why not? For the routes that did not fire: the nearest way they could, and what blocks it.
 
-Each route rule's condition is expanded (derived facts replaced by their definitions) into
-alternatives. An alternative is *blocked* by the leaves that do not hold on the answers
-(false, or not answered). Only blockers the professional can change by acting count: a
-question that declares a ``next_step`` in the rule set ("overleg eerst met ..."). An
-alternative blocked by anything else -- another recipient, another age, a fact of the case
--- is not a way to that route and is left out. The nearest alternative of a route is the
-one with the fewest blockers; routes are listed nearest first, then by precedence.
+A route's condition is a set of alternatives (its disjunctive normal form over answers and
+derived facts). An alternative is *blocked* by its leaves that do not hold on the answers.
+A derived fact that holds counts as met; one that does not is looked into the same way, its
+nearest alternative standing in for it. Only blockers the professional can change by acting
+count: a question that declares a ``next_step`` in the rule set ("overleg eerst met ...").
+An alternative blocked by anything else -- another recipient, another age, a fact of the
+case -- is not a way to that route and is left out, and so are routes whose verdict is not
+to share (they are not a way forward). The nearest alternative of a route is
+the one with the fewest blockers; routes are listed nearest first, then by precedence.
 
 The answer is only ever read from the rule set: the interview's "Wat nu?" panel and
 ``decide --explain`` show it, they do not invent law.
@@ -16,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.conditions import (NEGATED, All, AnyOf, Conjunct, DerivedRef, Node, Not, Test, TooManyAlternatives, dnf,
-                               nnf)
-from engine.ruleset import CompiledRule, Ruleset
+from engine.conditions import Conjunct, DerivedRef
+from engine.ruleset import ADVICE_OUTCOME, ADVICE_VERDICT, Ruleset
 from legal_bases.catalogue import Text
 
-MAX_EXPANDED = 4096
+ADVICE_FACTS = (ADVICE_OUTCOME, ADVICE_VERDICT)
 MAX_BLOCKERS = 3
 MAX_ROUTES = 3
 
@@ -47,54 +48,53 @@ class WhyNot:
                              for b in self.blockers]}
 
 
-def _expanded(rs: Ruleset, cr: CompiledRule) -> list[Conjunct] | None:
-    cache: dict[str, Any] = rs.memo.setdefault("whynot", {})
-    if cr.id not in cache:
-        def expand(node: Node) -> Node:
-            if isinstance(node, DerivedRef):
-                if node.name.startswith(NEGATED):
-                    return Not(expand(rs.derived[node.name[1:]].when))
-                return expand(rs.derived[node.name].when)
-            if isinstance(node, Test):
-                return node
-            if isinstance(node, Not):
-                return Not(expand(node.item))
-            items = tuple(expand(i) for i in node.items)
-            return All(items) if isinstance(node, All) else AnyOf(items)
-        try:
-            cache[cr.id] = dnf(nnf(expand(cr.when)), limit=MAX_EXPANDED)
-        except (TooManyAlternatives, RecursionError):
-            cache[cr.id] = None
-    result: list[Conjunct] | None = cache[cr.id]
-    return result
-
-
 def why_not(rs: Ruleset, known: dict[str, Any], outcome: str, fired: set[str]) -> list[WhyNot]:
-    """The nearest blocked alternative of each route that did not fire (see the module doc)."""
+    """The nearest blocked alternative of each route that did not fire (see the module doc).
+    ``fired`` holds the ids of the rules and derived facts that fired on ``known``."""
+    memo: dict[str, tuple[Blocker, ...] | None] = {}
+
+    def conj_blockers(conj: Conjunct) -> tuple[Blocker, ...] | None:
+        blockers: dict[str, Blocker] = {}
+        for leaf in conj:
+            if isinstance(leaf, DerivedRef):
+                if leaf.name in fired:
+                    continue
+                inner = derived_blockers(leaf.name)
+                if inner is None:
+                    return None
+                blockers.update((b.fact, b) for b in inner)
+            else:
+                if leaf.fact in known and leaf.holds(known[leaf.fact]):
+                    continue
+                q = rs.question(leaf.fact) if leaf.fact in rs.facts and leaf.fact not in ADVICE_FACTS else None
+                if q is None or q.next_step is None:
+                    return None
+                blockers.setdefault(leaf.fact, Blocker(leaf.fact, leaf.describe(), known.get(leaf.fact), q.next_step))
+            if len(blockers) > MAX_BLOCKERS:
+                return None
+        return tuple(blockers.values())
+
+    def nearest(conjuncts: list[Conjunct]) -> tuple[Blocker, ...] | None:
+        best: tuple[Blocker, ...] | None = None
+        for conj in conjuncts:
+            b = conj_blockers(conj)
+            if b is not None and (best is None or len(b) < len(best)):
+                best = b
+        return best
+
+    def derived_blockers(name: str) -> tuple[Blocker, ...] | None:
+        if name not in memo:
+            memo[name] = None  # the checker refuses cycles; this only guards the recursion
+            memo[name] = nearest(rs.derived[name].conjuncts)
+        return memo[name]
+
     found: list[WhyNot] = []
     for cr in rs.rules:
         if cr.kind != "route" or cr.id in fired or cr.rule is None or cr.rule.then.outcome == outcome:
             continue
-        alternatives = _expanded(rs, cr)
-        if not alternatives:
-            continue
-        best: tuple[Blocker, ...] | None = None
-        for conj in alternatives:
-            blockers: list[Blocker] = []
-            for leaf in conj:
-                assert isinstance(leaf, Test)
-                if leaf.fact in known and leaf.holds(known[leaf.fact]):
-                    continue
-                q = rs.question(leaf.fact) if leaf.fact in rs.facts and leaf.fact not in ("advice.outcome", "advice.verdict") else None
-                if q is None or q.next_step is None:
-                    blockers = []
-                    break
-                blockers.append(Blocker(leaf.fact, leaf.describe(), known.get(leaf.fact), q.next_step))
-                if len(blockers) > MAX_BLOCKERS:
-                    break
-            if blockers and len(blockers) <= MAX_BLOCKERS and (best is None or len(blockers) < len(best)):
-                unique = tuple({b.fact: b for b in blockers}.values())
-                best = unique
+        if cr.rule.then.outcome is None or rs.outcomes[cr.rule.then.outcome].verdict == "do_not_share":
+            continue  # a way to "do not share" is not a way forward
+        best = nearest(cr.conjuncts)
         if best:
             found.append(WhyNot(cr.id, cr.rule.then.outcome or "", cr.rule.title, best))
     order = {code: i for i, code in enumerate(rs.precedence)}

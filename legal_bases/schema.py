@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import types
 from functools import cache
+import functools
+import operator
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -61,7 +63,7 @@ def _translate(tp: Any) -> Any:
     if origin is dict:
         return dict[args[0], _translate(args[1])]  # type: ignore[misc, valid-type]
     if origin in (Union, types.UnionType):
-        return Union[tuple(_translate(a) for a in args)]
+        return functools.reduce(operator.or_, [_translate(a) for a in args])
     return tp
 
 

@@ -24,11 +24,10 @@ import datetime as _dt
 import difflib
 import json
 import re
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -121,12 +120,12 @@ for _tag, _regexp, _first in (
     (_TIMESTAMP, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
                  r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$", list("0123456789")),
 ):
-    _Core12Resolver.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+    _Core12Resolver.add_implicit_resolver(_tag, re.compile(_regexp), _first)  # type: ignore[no-untyped-call]
 
 if getattr(yaml, "__with_libyaml__", False):
-    from yaml.cyaml import CParser
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
-    class _Composer(CParser, _Core12Resolver):  # type: ignore[misc]
+    class _Composer(CParser, _Core12Resolver):
         """libyaml's C parser and composer with the YAML 1.2 core resolver (no constructor: nodes are walked)."""
 
         def __init__(self, text: str) -> None:
@@ -235,6 +234,7 @@ class _Walker:
             return float(value)
         if tag == _TIMESTAMP:
             try:
+                assert isinstance(node, yaml.ScalarNode)
                 return _TIMESTAMP_CONSTRUCTOR.construct_yaml_timestamp(node)
             except (ValueError, TypeError):
                 self.bad(node, f"{echo(value)} is not a real date; write it as YYYY-MM-DD")
@@ -410,7 +410,8 @@ _KIND = {
     "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number", "bool_type": "true or false",
     "bool_parsing": "true or false", "list_type": "a list", "dict_type": "a mapping (key: value lines)",
     "model_type": "a mapping (key: value lines)", "model_attributes_type": "a mapping (key: value lines)",
-    "date_type": "a date (YYYY-MM-DD)", "date_parsing": "a date (YYYY-MM-DD)", "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
+    "date_type": "a date (YYYY-MM-DD)", "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
     "int_from_float": "a whole number", "float_type": "a number",
 }
 
