@@ -133,7 +133,9 @@ def violations(rs: Ruleset, d: Decision) -> list[str]:
         if purpose not in PROTECTIVE_PURPOSES or recipient not in EMERGENCY_RECIPIENTS:
             out.append(f"an emergency advice for purpose {purpose!r} to {recipient!r}: vital interest covers only "
                        "averting the danger")
-        if set(adv.allowed) & {"health", "sexual_life", "suspect_info", "third_parties"} and not consult:
+        # 6(1)(d) covers the vital interests of another person too (others in the same danger),
+        # but special categories need 9(2)(c) (incapable of consent) and offence data art. 10
+        if set(adv.allowed) & {"health", "sexual_life", "suspect_info"} and not consult:
             out.append("an emergency advice releases more than what averts the danger")
     out += _data_violations(rs, d, a, consult)
     if adv.verdict != "share" and adv.allowed and adv.verdict != "consult_anonymised":
