@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from legal_bases.yamlfile import YamlDocument, YamlFileError, load_json, load_yaml
+from legal_bases.jsonfile import load_json
+from legal_bases.textfile import YamlDocument, YamlFileError
 
 MAX_CASE_BYTES = 256 * 1024
 
@@ -48,7 +49,11 @@ def read_case(path: Path) -> tuple[dict[str, Any], YamlDocument]:
     if not path.is_file():
         raise UsageError(f"{path}: case file not found")
     try:
-        doc = load_json(path, MAX_CASE_BYTES) if path.suffix.lower() == ".json" else load_yaml(path, MAX_CASE_BYTES)
+        if path.suffix.lower() == ".json":
+            doc = load_json(path, MAX_CASE_BYTES)
+        else:
+            from legal_bases.yamlfile import load_yaml
+            doc = load_yaml(path, MAX_CASE_BYTES)
     except YamlFileError as exc:
         raise UsageError(str(exc.problems[0])) from None
     data = doc.data

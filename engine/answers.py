@@ -5,7 +5,7 @@ from typing import Any
 
 from engine.errors import AnswerError
 from engine.ruleset import Ruleset
-from legal_bases.yamlfile import YamlDocument, echo, suggest
+from legal_bases.textfile import YamlDocument, echo, suggest
 
 __all__ = ["AnswerError", "allowed_text", "parse_answers"]
 

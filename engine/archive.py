@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.loader import RulesetError, load_ruleset, rule_files
 from engine.ruleset import Ruleset
 from legal_bases.catalogue import catalogue_files
-from legal_bases.yamlfile import Problem
+from legal_bases.textfile import Problem
 
 
 def _hex(fingerprint: str) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable, Iterable
 
-from legal_bases.yamlfile import Problem, YamlDocument, echo, suggest
+from legal_bases.textfile import Problem, YamlDocument, echo, suggest
 
 Loc = tuple[str | int, ...]
 MAX_NESTING = 12      # all/any/not levels in one condition; deeper is unreadable and is refused

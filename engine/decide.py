@@ -210,6 +210,17 @@ def _first_in_precedence(rs: Ruleset, outcomes: set[str | None]) -> str:
     return ranked[0] if ranked else rs.info.fallback.outcome
 
 
+def _label(rs: Ruleset, fact: str, value: Any, lang: str) -> str:
+    """An answer as the professional reads it (the option's label, or the number)."""
+    q = rs.question(fact)
+    for o in q.options or []:
+        if o.value == value and type(o.value) is type(value):
+            return o.label.get(lang)
+    if isinstance(value, bool):
+        return {"nl": {True: "ja", False: "nee"}, "en": {True: "yes", False: "no"}}[lang if lang == "en" else "nl"][value]
+    return str(value)
+
+
 def _conjunct_index(rs: Ruleset) -> dict[str, tuple[str, int, tuple[str, ...], tuple[str, ...]]]:
     """Per engine rule ``<rule>#<k>``: the rule id, k, the derived facts and the answers its
     conjunct reads (sorted; memoised on the rule set)."""
@@ -264,11 +275,13 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
 
 
     if assumed:
+        cites = sorted({c for f in assumed for c in rs.question(f).default_cites})
         steps.append(Step("assumed", "assumed", Text(
-            nl="Niet beantwoord, dus aangenomen (het normale geval): "
-               + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + ".",
-            en="Not answered, so assumed (the normal case): " + ", ".join(f"{f} = {v}" for f, v in assumed.items()) + "."),
-            [], dict(assumed)))
+            nl="Niet beantwoord, dus aangenomen wat de wet als regel stelt: "
+               + "; ".join(f"{rs.question(f).prompt.nl} {_label(rs, f, v, 'nl')}" for f, v in assumed.items()) + ".",
+            en="Not answered, so assumed what the law sets as the rule: "
+               + "; ".join(f"{rs.question(f).prompt.en} {_label(rs, f, v, 'en')}" for f, v in assumed.items()) + "."),
+            cites, dict(assumed)))
 
     def add(cr: CompiledRule) -> None:
         if cr.id in done:

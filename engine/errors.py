@@ -5,7 +5,7 @@ print ``problems`` one per line and never a traceback.
 """
 from __future__ import annotations
 
-from legal_bases.yamlfile import Problem
+from legal_bases.textfile import Problem
 
 
 class EngineError(Exception):

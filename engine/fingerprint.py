@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from legal_bases.catalogue import Catalogue
-from legal_bases.yamlfile import YamlDocument
+from legal_bases.textfile import YamlDocument
 
 
 def _jsonable(value: Any) -> Any:

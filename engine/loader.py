@@ -18,7 +18,7 @@ from engine.errors import RulesetError
 from engine.ruleset import Ruleset
 from legal_bases.catalogue import DEFAULT_DIR as DEFAULT_SOURCES_DIR
 from legal_bases.catalogue import catalogue_files
-from legal_bases.yamlfile import Problem
+from legal_bases.textfile import Problem
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 

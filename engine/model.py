@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from legal_bases.catalogue import Text
-from legal_bases.yamlfile import Loc
+from legal_bases.textfile import Loc
 
 FACT_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 NAME_ID = re.compile(r"^[a-z][a-z0-9_]*([.-][a-z0-9_]+)*$")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model import Parameter
-from legal_bases.yamlfile import Loc, Problem, YamlDocument, YamlFileError, suggest, validate
+from legal_bases.textfile import Loc, Problem, YamlDocument, YamlFileError, suggest
 
 PLACEHOLDER = re.compile(r"\(\(\s*([^()\s]*)\s*\)\)")
 
@@ -57,6 +57,7 @@ def collect(docs: list[YamlDocument]) -> Parameters:
         for i, raw in enumerate(entries):
             loc: Loc = ("parameters", i)
             try:
+                from legal_bases.yamlfile import validate
                 param = validate(doc, Parameter, raw, loc)
             except YamlFileError as exc:
                 out.problems.extend(exc.problems)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from legal_bases.yamlfile import Loc, Problem, YamlFileError, load_yaml, validate
+from legal_bases.textfile import Loc, Problem, YamlFileError
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "catalogue"
 
@@ -122,6 +122,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         raise YamlFileError([Problem(str(directory), 1, 1, "no legal-source files (*.yaml) found in this directory")])
     for path in files:
         try:
+            from legal_bases.yamlfile import load_yaml, validate  # only when the catalogue is read
             doc = load_yaml(path)
             parsed = validate(doc, CatalogueFile)
         except YamlFileError as exc:

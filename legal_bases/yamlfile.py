@@ -21,78 +21,18 @@ Validation errors from pydantic are rewritten into messages for people (``descri
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
-import json
 import re
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from legal_bases.textfile import (ECHO, MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_SAFE_INT, MAX_SCALAR, Loc, Problem,
+                                  YamlDocument, YamlFileError, echo, read_text, suggest)
+
 if typing.TYPE_CHECKING:
     from pydantic import ValidationError
-
-Loc = tuple[str | int, ...]
-
-MAX_BYTES = 2 * 1024 * 1024
-MAX_DEPTH = 32
-MAX_NODES = 200_000
-MAX_SCALAR = 20_000
-MAX_SAFE_INT = 2**53 - 1
-ECHO = 60  # characters of an offending value repeated in a message
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in one file, at a 1-based line and column."""
-
-    path: str
-    line: int
-    col: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
-
-
-@dataclass
-class YamlDocument:
-    path: Path
-    data: Any
-    positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-
-    def pos(self, loc: Loc) -> tuple[int, int]:
-        """Position of the value at ``loc``, or of its nearest ancestor."""
-        loc = tuple(loc)
-        while loc:
-            if loc in self.positions:
-                return self.positions[loc]
-            loc = loc[:-1]
-        return self.positions.get((), (1, 1))
-
-    def problem(self, loc: Loc, message: str) -> Problem:
-        line, col = self.pos(loc)
-        return Problem(str(self.path), line, col, message)
-
-
-class YamlFileError(Exception):
-    def __init__(self, problems: list[Problem]):
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-def echo(value: Any) -> str:
-    """A value as it may appear in a message: repr, cut to ``ECHO`` characters."""
-    text = repr(value)
-    return text if len(text) <= ECHO else text[: ECHO - 1] + "…"
-
-
-def suggest(name: str, known: typing.Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for a close match among ``known``, else ``''``."""
-    close = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.7)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 # --- YAML 1.2 core schema resolver -------------------------------------------------------------
@@ -303,105 +243,10 @@ def parse_text(text: str, path: Path) -> YamlDocument:
     return YamlDocument(path, data, walker.positions)
 
 
-def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
-    except IsADirectoryError:
-        raise YamlFileError([Problem(str(path), 1, 1, "is a directory, not a file")]) from None
-    except OSError as exc:
-        raise YamlFileError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    if len(raw) > max_bytes:
-        raise YamlFileError([Problem(str(path), 1, 1, f"file is larger than {max_bytes // 1024} KiB; split it or "
-                                                      f"check that it is the right file")])
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise YamlFileError([Problem(str(path), line, 1, f"file is not UTF-8 text ({exc.reason}); save it as UTF-8")]) from None
-
-
 def load_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlDocument:
     """Load one YAML file; raise YamlFileError with positioned problems if it cannot be used."""
     path = Path(path)
     return parse_text(read_text(path, max_bytes), path)
-
-
-def load_json(path: Path, max_bytes: int = MAX_BYTES) -> YamlDocument:
-    """Load one JSON file strictly (no duplicate keys, no NaN, bounded nesting and numbers).
-
-    JSON is read through the same positioned parser (JSON is YAML 1.2 flow syntax), so every
-    value keeps its line; the text must also be valid JSON."""
-    path = Path(path)
-    text = read_text(path, max_bytes)
-    try:
-        json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except _JsonDuplicate as exc:
-        doc = _positioned_or_none(text, path)
-        raise YamlFileError(doc.problems if doc is not None and doc.problems else
-                            [Problem(str(path), 1, 1, f"duplicate key {exc.key!r}; keep one")]) from None
-    except json.JSONDecodeError as exc:
-        raise YamlFileError([Problem(str(path), exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]) from None
-    except (ValueError, RecursionError) as exc:
-        msg = "nested too deeply" if isinstance(exc, RecursionError) else (
-            "a number is too large" if "digits" in str(exc) else str(exc)[:200])
-        raise YamlFileError([Problem(str(path), 1, 1, f"invalid JSON: {msg}")]) from None
-    try:
-        return parse_text(text, path)
-    except YamlFileError as exc:
-        if any("YAML syntax error" in p.message for p in exc.problems):
-            # valid JSON that the YAML parser does not take (e.g. tab indentation): no positions
-            data = json.loads(text)
-            problems: list[Problem] = []
-            _check_plain(data, path, problems, 0)
-            if problems:
-                raise YamlFileError(problems) from None
-            return YamlDocument(path, data, {(): (1, 1)})
-        raise
-
-
-class _JsonDuplicate(ValueError):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _JsonDuplicate(key)
-        out[key] = value
-    return out
-
-
-def _no_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not allowed")
-
-
-def _positioned_or_none(text: str, path: Path) -> _Walker | None:
-    try:
-        parse_text(text, path)
-    except YamlFileError as exc:
-        walker = _Walker(path)
-        walker.problems = exc.problems
-        return walker
-    return None
-
-
-def _check_plain(data: Any, path: Path, problems: list[Problem], depth: int) -> None:
-    if depth > MAX_DEPTH:
-        problems.append(Problem(str(path), 1, 1, f"nested more than {MAX_DEPTH} levels deep"))
-        return
-    if isinstance(data, dict):
-        for v in data.values():
-            _check_plain(v, path, problems, depth + 1)
-    elif isinstance(data, list):
-        for v in data:
-            _check_plain(v, path, problems, depth + 1)
-    elif isinstance(data, int) and not isinstance(data, bool) and not -MAX_SAFE_INT <= data <= MAX_SAFE_INT:
-        problems.append(Problem(str(path), 1, 1, f"number {echo(data)} is too large"))
 
 
 # --- validation messages for people ---------------------------------------------------------
@@ -499,3 +344,14 @@ def validate(doc: YamlDocument, model: type, data: Any = None, prefix: Loc = ())
 
 def is_date(value: Any) -> bool:
     return isinstance(value, _dt.date)
+
+
+def load_json(path: Path, max_bytes: int = MAX_BYTES) -> YamlDocument:
+    """JSON through ``legal_bases.jsonfile`` (kept here for the callers that read both)."""
+    from legal_bases.jsonfile import load_json as _load_json
+    return _load_json(path, max_bytes)
+
+
+__all__ = ["ECHO", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "MAX_SAFE_INT", "MAX_SCALAR", "Loc", "Problem", "YamlDocument",
+           "YamlFileError", "describe", "echo", "is_date", "load_json", "load_yaml", "parse_text", "read_text", "suggest",
+           "validate", "validation_problems"]

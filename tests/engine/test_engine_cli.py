@@ -14,12 +14,6 @@ from engine import RulesetError, decide, load_ruleset
 from engine.diff import compare
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    """One private cache for the bundled rules, shared by the CLI runs of this module."""
-    return cli_env(tmp_path_factory.mktemp("cli-cache"))
-
-
 VT = {"professional.role": "jeugdhulpverlener", "share.recipient": "veilig_thuis", "share.purpose": "protection",
       "client.age": 15, "client.authority": "parents", "concern.exploitation": ["sexual"], "danger.structural": True,
       "share.data": ["identity", "signals", "health"]}
@@ -35,8 +29,8 @@ def write(path, data) -> str:
     return str(path)
 
 
-def test_decide_json_matches_the_contract(tmp_path, env, ruleset, vt_case):
-    run = run_cli("decide", write(tmp_path / "case.json", {"answers": vt_case}), "--format", "json", env=env)
+def test_decide_json_matches_the_contract(tmp_path, main, ruleset, vt_case):
+    run = main("decide", write(tmp_path / "case.json", {"answers": vt_case}), "--format", "json")
     assert_clean(run)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
@@ -55,32 +49,31 @@ def test_decide_json_matches_the_contract(tmp_path, env, ruleset, vt_case):
     assert "why_not" not in out, "only with --explain"
 
 
-def test_decide_yaml_case_in_english_text(tmp_path, env, vt_case):
+def test_decide_yaml_case_in_english_text(tmp_path, main, vt_case):
     case = tmp_path / "case.yaml"
     case.write_text("case_id: t-1\ndescription: test\nanswers:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in vt_case.items()),
                     encoding="utf-8")
-    run = run_cli("decide", case, "--lang", "en", env=env)
+    run = main("decide", case, "--lang", "en")
     assert_clean(run)
     assert run.returncode == 0, run.stderr
     assert "Veilig Thuis" in run.stdout and "art. 5.2.6 Wmo 2015" in run.stdout
 
 
-def test_incomplete_case_exits_zero_with_what_is_missing(tmp_path, env, ruleset):
+def test_incomplete_case_exits_zero_with_what_is_missing(tmp_path, main, ruleset):
     answers = {"professional.role": "jeugdhulpverlener", "share.recipient": "police"}
-    run = run_cli("decide", write(tmp_path / "case.json", {"answers": answers}), "--format", "json", env=env)
+    run = main("decide", write(tmp_path / "case.json", {"answers": answers}), "--format", "json")
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["complete"] is False and out["advice"] is None
     assert out["missing"] == decide(ruleset, answers).missing and out["missing"]
 
 
-def test_decide_explain_says_why_not_and_what_next(tmp_path, env, ruleset):
+def test_decide_explain_says_why_not_and_what_next(tmp_path, main, ruleset):
     answers = complete_interview(ruleset, {"professional.role": "jeugdhulpverlener", "share.recipient": "police",
                                            "share.purpose": "protection", "client.age": 15, "client.authority": "parents",
                                            "share.requested": True, "share.data": ["identity"]},
                                  {"consent.status": "refused"})
-    run = run_cli("decide", write(tmp_path / "case.json", {"answers": answers}), "--format", "json", "--explain", "--lang", "en",
-                  env=env)
+    run = main("decide", write(tmp_path / "case.json", {"answers": answers}), "--format", "json", "--explain", "--lang", "en")
     assert_clean(run)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
@@ -90,7 +83,7 @@ def test_decide_explain_says_why_not_and_what_next(tmp_path, env, ruleset):
                                   "next_step": ruleset.question("share.legal_order").next_step.en}]
     unblock = [n for n in out["advice"]["next_steps"] if n["kind"] == "unblock"]
     assert {"kind": "unblock", "fact": "share.legal_order", "rule": "route.police-order"}.items() <= unblock[0].items()
-    text = run_cli("decide", tmp_path / "case.json", "--explain", "--lang", "en", env=env)
+    text = main("decide", tmp_path / "case.json", "--explain", "--lang", "en")
     assert text.returncode == 0 and ruleset.question("share.legal_order").next_step.en in text.stdout
 
 
@@ -101,9 +94,10 @@ def test_decide_explain_says_why_not_and_what_next(tmp_path, env, ruleset):
     (["case.json", "--sources", "/nonexistent/src"], "/nonexistent/src: catalogue directory not found"),
     (["case.json", "--sign"], "--sign needs --key KEY and --log LOG"),
 ], ids=["no-case", "bad-format", "rules-dir-missing", "sources-dir-missing", "sign-without-key"])
-def test_decide_usage_errors_exit_two(tmp_path, env, args, fragment):
+def test_decide_usage_errors_exit_two(tmp_path, main, monkeypatch, args, fragment):
     write(tmp_path / "case.json", {"answers": {}})
-    run = run_cli("decide", *args, env=env, cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run = main("decide", *args)
     assert_clean(run)
     assert run.returncode == 2, run.output
     assert fragment in run.stderr, run.stderr
@@ -112,24 +106,24 @@ def test_decide_usage_errors_exit_two(tmp_path, env, args, fragment):
 @pytest.mark.parametrize("args", [["frobnicate"], ["rules"], ["rules", "check", "/nonexistent"],
                                   ["rules", "test", "/nonexistent"], ["rules", "diff", "/nonexistent"]],
                          ids=["unknown-command", "rules-without-action", "check-missing-dir", "test-missing-dir", "diff-missing-dir"])
-def test_usage_errors_exit_two(env, args):
-    run = run_cli(*args, env=env)
+def test_usage_errors_exit_two(main, args):
+    run = main(*args)
     assert_clean(run)
     assert run.returncode == 2, run.output
 
 
-def test_a_broken_rule_set_makes_decide_refuse(tmp_path, vt_case):
+def test_a_broken_rule_set_makes_decide_refuse(tmp_path, main, vt_case):
     rules = copy_workspace(tmp_path / "ws")
     edit(rules / "50-conditions.yaml", "then: {conditions: [record_in_dossier]}", "then: {conditions: [record_in_dosier]}")
-    run = run_cli("decide", write(tmp_path / "case.json", {"answers": vt_case}), "--rules", rules)
+    run = main("decide", write(tmp_path / "case.json", {"answers": vt_case}), "--rules", rules)
     assert_clean(run)
     assert run.returncode == 2
     assert "unknown condition 'record_in_dosier'" in run.stderr and "run 'deelwijzer rules check'" in run.stderr
 
 
-def test_rules_archive_round_trip(tmp_path, env, ruleset):
+def test_rules_archive_round_trip(tmp_path, main, ruleset):
     from engine.archive import load_archived
-    run = run_cli("rules", "archive", "--out", tmp_path / "archive", env=env)
+    run = main("rules", "archive", "--out", tmp_path / "archive")
     assert run.returncode == 0, run.stderr
     again = load_archived(tmp_path / "archive", ruleset.fingerprint)
     assert again.fingerprint == ruleset.fingerprint
@@ -144,14 +138,14 @@ def test_rules_archive_round_trip(tmp_path, env, ruleset):
 WGBO_COLLEAGUE = "    when: [{share.recipient: colleague_involved}, {derived: confidentiality_wgbo}]\n"
 
 
-def test_rules_diff_of_identical_rule_sets(env):
-    run = run_cli("rules", "diff", ROOT / "rules", ROOT / "rules", "--recipient", "colleague_involved", env=env)
+def test_rules_diff_of_identical_rule_sets(main):
+    run = main("rules", "diff", ROOT / "rules", ROOT / "rules", "--recipient", "colleague_involved")
     assert_clean(run)
     assert run.returncode == 0, run.output
     assert " same advice, 0 changed " in run.stdout and "rules that differ" not in run.stdout
 
 
-def test_rules_diff_names_a_changed_outcome(tmp_path, env):
+def test_rules_diff_names_a_changed_outcome(tmp_path, main):
     """The WGBO colleague route now concludes CONSULT_FIRST instead of SHARE_DIRECTLY_INVOLVED.
 
     FAILS (engine bug, engine/diff.py ``_same_on_path``, working tree): a path is skipped as
@@ -162,7 +156,7 @@ def test_rules_diff_names_a_changed_outcome(tmp_path, env):
     new = copy_workspace(tmp_path / "ws")
     edit(new / "30-routes.yaml", WGBO_COLLEAGUE + "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n",
          WGBO_COLLEAGUE + "    then: {outcome: CONSULT_FIRST}\n")
-    run = run_cli("rules", "diff", ROOT / "rules", new, "--recipient", "colleague_involved", env=env)
+    run = main("rules", "diff", ROOT / "rules", new, "--recipient", "colleague_involved")
     assert_clean(run)
     assert "rules that differ: 1 (route.directly-involved.wgbo)" in run.stdout, run.stdout
     assert "1 x outcome: SHARE_DIRECTLY_INVOLVED -> CONSULT_FIRST" in run.stdout, run.stdout
@@ -194,8 +188,8 @@ def test_diff_reports_a_changed_condition(tmp_path, ruleset):
     assert "health" in report.changes[kind].example["share.data"]
 
 
-def test_rules_diff_with_an_unknown_recipient_is_a_usage_error(env):
-    run = run_cli("rules", "diff", ROOT / "rules", "--recipient", "nobody", env=env)
+def test_rules_diff_with_an_unknown_recipient_is_a_usage_error(main):
+    run = main("rules", "diff", ROOT / "rules", "--recipient", "nobody")
     assert run.returncode == 2 and "is not a recipient of the new rule set" in run.stderr
 
 
@@ -204,7 +198,7 @@ def test_rules_diff_with_an_unknown_recipient_is_a_usage_error(env):
 HEAVY = ("textual", "cryptography", "pydantic", "ruamel", "audit", "tui", "bcrypt", "fpdf")
 
 
-def test_decide_without_sign_imports_nothing_heavy(tmp_path, vt_case):
+def test_decide_without_sign_imports_nothing_heavy(tmp_path, bundled_env, vt_case):
     """``decide`` without ``--sign`` on a warm cache: no Textual, cryptography, pydantic,
     ruamel (nor audit or the interview), and not the checker either."""
     case = write(tmp_path / "case.json", {"answers": vt_case})
@@ -215,15 +209,14 @@ def test_decide_without_sign_imports_nothing_heavy(tmp_path, vt_case):
         heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
         print("EXIT", code, "HEAVY", ",".join(heavy) or "-", "CHECKER", "engine.checker" in sys.modules, file=sys.stderr)
     """)
-    env = cli_env(tmp_path / "cache")
-    warm = run_python(script, env=env)          # a miss: the rules are checked and cached
+    warm = run_python(script, env=bundled_env)      # the session's cache holds the rules after this
     assert warm.returncode == 0, warm.stderr
-    done = run_python(script, env=env)
+    done = run_python(script, env=bundled_env)
     assert done.returncode == 0, done.stderr
     assert "EXIT 0 HEAVY - CHECKER False" in done.stderr, done.stderr
 
 
-def test_rules_check_never_imports_the_interview_or_audit(tmp_path):
+def test_rules_check_never_imports_the_interview_or_audit(bundled_env):
     script = textwrap.dedent("""
         import sys
         from cli.main import main
@@ -231,19 +224,21 @@ def test_rules_check_never_imports_the_interview_or_audit(tmp_path):
         print("EXIT", code, "HEAVY", ",".join(sorted({m.split(".")[0] for m in sys.modules} & {"textual", "tui", "audit",
               "cryptography", "ruamel"})) or "-", file=sys.stderr)
     """)
-    done = run_python(script, env=cli_env(tmp_path / "cache"))
+    done = run_python(script, env=bundled_env)
     assert done.returncode == 0, done.stderr
     assert "EXIT 0 HEAVY -" in done.stderr, done.stderr
 
 
-def test_decide_sign_with_only_the_contract_options(tmp_path, env, vt_case):
+def test_decide_sign_with_only_the_contract_options(tmp_path, bundled_env, vt_case):
     """`decide CASE --sign --key KEY --log LOG --passphrase-file F` works without further
     configuration and writes a record that verifies (the organisation is recorded as not set)."""
+    pytest.importorskip("bcrypt", reason="bcrypt (a dependency in pyproject.toml) is not installed in this venv; "
+                                         "the OpenSSH signing key cannot be created")
     import audit.keys
     (tmp_path / "pw").write_text("a-long-passphrase-123\n")
     audit.keys.init_keypair(tmp_path / "keys", "Test", b"a-long-passphrase-123")
     case = write(tmp_path / "case.json", {"answers": vt_case})
-    signing = {**env, "DEELWIJZER_HOME": str(tmp_path / "home")}
+    signing = {**bundled_env, "DEELWIJZER_HOME": str(tmp_path / "home")}
     signed = run_cli("decide", case, "--sign", "--key", tmp_path / "keys", "--log", tmp_path / "log.jsonl",
                      "--passphrase-file", tmp_path / "pw", "--format", "json", env=signing, timeout=60)
     assert signed.returncode == 0, signed.stderr
