@@ -134,7 +134,8 @@ def diffs(rs, tmp: Path) -> None:
         s = p.read_text()
         old = "    when: {advice.outcome: EMERGENCY_SHARE}\n    then: {allow: [third_parties]}"
         assert old in s
-        p.write_text(s.replace(old, "    when: [{advice.outcome: EMERGENCY_SHARE}, {derived: minor}]\n    then: {allow: [third_parties]}"))
+        narrowed = "    when: [{advice.outcome: EMERGENCY_SHARE}, {derived: minor}]\n    then: {allow: [third_parties]}"
+        p.write_text(s.replace(old, narrowed))
 
     def threshold(rules: Path) -> None:
         p = rules / "00-ruleset.yaml"
