@@ -181,7 +181,7 @@ def _compare(old: Ruleset, new: Ruleset, new_starts: list[Any], old_starts: list
         for answers, walk, before in walked_pairs(new, old, start):
             if recipient is not None and answers.get(fact) != recipient:
                 continue
-            if before.missing:
+            if before.missing or not _answerable(old, answers, before.relevant):
                 advice = decide(new, answers, backend="python", walk=walk).advice
                 report.new_paths[advice.outcome if advice else "(incomplete)"] += 1
                 report.new_example = report.new_example or dict(answers)
@@ -205,11 +205,29 @@ def _compare(old: Ruleset, new: Ruleset, new_starts: list[Any], old_starts: list
         for answers, walk, after in walked_pairs(old, new, start):
             if recipient is not None and answers.get(fact) != recipient:
                 continue
-            if after.missing:
+            if after.missing or not _answerable(new, answers, after.relevant):
                 advice = decide(old, answers, backend="python", walk=walk).advice
                 report.removed_paths[advice.outcome if advice else "(incomplete)"] += 1
                 report.removed_example = report.removed_example or dict(answers)
     return report
+
+
+def _answerable(rs: Ruleset, answers: dict[str, Any], relevant: list[str]) -> bool:
+    """Whether this version's interview can give these answers (a value it does not offer,
+    such as a new recipient, makes the path one only the other version has)."""
+    for fact in relevant:
+        spec, value = rs.facts[fact], answers.get(fact)
+        if value is None:
+            continue
+        if spec.type == "int":
+            if not (spec.min or 0) <= value <= (spec.max or 0):
+                return False
+        elif spec.type == "set":
+            if not set(value) <= set(spec.values):
+                return False
+        elif value not in spec.values:
+            return False
+    return True
 
 
 def direct_changes(old: Ruleset, new: Ruleset) -> set[str]:
