@@ -248,22 +248,24 @@ def _value(rs: Ruleset, rid: str, known: dict[str, Any], values: DerivedValues) 
 
 
 def _same_on_path(old: Ruleset, new: Ruleset, ids: set[str], old_known: dict[str, Any], new_known: dict[str, Any]) -> bool:
-    """True when every changed rule and derived fact has the same value on this path in both
-    versions: then every rule fires alike, and the advice (a function of the fired rules) is
-    the same by construction. Data and condition rules that read the advice are compared
-    with the path's outcome (the same in both once the routes and derived facts agree)."""
+    """True when every changed rule and derived fact is false on this path in both versions:
+    then every rule that fires is unchanged, and the advice (a function of the fired rules)
+    is the same by construction. A changed rule that holds in either version must be
+    decided: its conclusion, conditions or sources may be what changed. Data and condition
+    rules that read the advice are evaluated with the path's outcome (the same in both once
+    the routes and derived facts agree)."""
     vo, vn = DerivedValues(old, old_known), DerivedValues(new, new_known)
     later = []
     for rid in sorted(ids):
         a, b = _value(old, rid, old_known, vo), _value(new, rid, new_known, vn)
+        if a or b:
+            return False
         if a is None or b is None:
             later.append(rid)
-        elif a != b:
-            return False
     if not later:
         return True
     outcome, verdict = route_outcome(new, new_known)
     facts = {"advice.outcome": outcome, "advice.verdict": verdict}
     ko, kn = {**old_known, **facts}, {**new_known, **facts}
     vo, vn = DerivedValues(old, ko), DerivedValues(new, kn)
-    return all(_value(old, rid, ko, vo) == _value(new, rid, kn, vn) for rid in later)
+    return not any(_value(old, rid, ko, vo) or _value(new, rid, kn, vn) for rid in later)

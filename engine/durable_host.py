@@ -64,7 +64,7 @@ class _Evaluation:
 Choose = Callable[[list[str]], tuple[dict[str, Any], Any]]
 
 
-class StageMemo(dict[Any, tuple[str, ...]]):
+class StageMemo(dict[Any, tuple[tuple[str, ...], frozenset[str]]]):
     """What durable fired for each distinct stage input, during one walk (see ``evaluate``)."""
 
     misses = 0
@@ -143,13 +143,10 @@ class DurableEngine:
                 if hit is None:
                     sub = _Evaluation(program)
                     self._run_stage(sub, stage, _facts(stage, case["t"], case_part, state_part, advice))
-                    hit = memo[key] = tuple(sub.fired)
+                    hit = memo[key] = (tuple(sub.fired), frozenset(sub.held))
                     memo.misses += 1
-                for rule_key in hit:
-                    ev.fired.append(rule_key)
-                    conclusion = program.concludes.get(rule_key)
-                    if conclusion:
-                        ev.held.add(program.derived_props[conclusion])
+                ev.fired.extend(hit[0])
+                ev.held |= hit[1]
             if chosen is None:
                 chosen = choose(sorted(ev.fired))
             return sorted(ev.fired), chosen[1]

@@ -1,4 +1,5 @@
 """Fixtures of the engine tests (the shared ``ruleset`` fixture is in tests/conftest.py)."""
+
 from __future__ import annotations
 
 import os
@@ -30,9 +31,11 @@ def main(capsys, monkeypatch, cache_dir):
 
     def run(*args) -> Run:
         from cli.main import main as cli_main
+
         argv = [str(a) for a in args]
         capsys.readouterr()
         code = cli_main(argv)
         out, err = capsys.readouterr()
         return Run(argv, code, out, err)
+
     return run

@@ -1,5 +1,6 @@
 """Helpers for the engine tests: private copies of the bundled rules to break on purpose, the
 real CLI in a subprocess bounded by a timeout, and answer-set strategies for hypothesis."""
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 LEGAL_BASES = ROOT / "legal_bases"
 SOURCES = LEGAL_BASES / "catalogue"
-TIMEOUT = 20          # seconds any one CLI run may take; a hostile input must not make it hang
+TIMEOUT = 20  # seconds any one CLI run may take; a hostile input must not make it hang
 MAX_SAFE_INT = 2**53 - 1
 
 # one problem per line: path:line:col: message
@@ -98,11 +99,19 @@ def run_cli(*args: Any, env: dict[str, str] | None = None, timeout: float = TIME
     return Run(argv[3:], done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
 
 
-def run_python(script: str, *args: Any, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_python(
+    script: str, *args: Any, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """A Python script in a fresh interpreter (for what could crash or pollute this process)."""
     try:
-        return subprocess.run([sys.executable, "-c", script, *map(str, args)], cwd=ROOT, env=env or cli_env(),
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-c", script, *map(str, args)],
+            cwd=ROOT,
+            env=env or cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"the child process did not finish within {timeout} s")
 
@@ -115,6 +124,7 @@ def assert_clean(run: Run) -> None:
 
 # --- answer strategies -------------------------------------------------------------------------
 
+
 def fact_bounds(rs: Any, fact: str) -> tuple[int, int]:
     spec = rs.facts[fact]
     return spec.min, spec.max
@@ -126,6 +136,7 @@ def boundary_integers(rs: Any, fact: str) -> list[int]:
     low, high = fact_bounds(rs, fact)
     points = {low, low + 1, high - 1, high}
     from engine.conditions import Test
+
     for cr in rs.all_rules():
         for conj in cr.conjuncts:
             for leaf in conj:
@@ -168,6 +179,7 @@ def interview_strategy(rs: Any, *, stop_early: bool = False) -> st.SearchStrateg
             q = rs.question(to_ask[0])
             answers[q.fact] = draw(value_strategy(rs, q))
         return answers
+
     return walk()
 
 
@@ -176,6 +188,7 @@ def complete_interview(rs: Any, answers: dict[str, Any], prefer: dict[str, Any] 
     answered from ``prefer`` (fact id -> value), else no / the lowest number / the first
     option / nothing selected."""
     from engine.reference import relevance
+
     chosen = prefer or {}
     out = dict(answers)
     for _ in range(len(rs.questions)):

@@ -2,6 +2,7 @@
 reachability search; any changed byte of any rule or catalogue file, or other engine code, is
 a miss; an entry that another user could have planted (wrong owner, writable by others, a
 symlink) or that is damaged is ignored -- and never unpickled -- and then rebuilt."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,6 +53,7 @@ def workspace(built, tmp_path, monkeypatch):
     def checker_run(self):
         runs.append(self.rules_dir)
         return pickle.loads(checked)
+
     monkeypatch.setattr(Checker, "run", checker_run)
     return rules, cache_dir, runs
 
@@ -98,7 +100,7 @@ def test_every_changed_byte_of_any_file_is_a_miss(tmp_path):
     for path in files:
         original = path.read_bytes()
         i = len(original) // 2
-        path.write_bytes(original[:i] + bytes([original[i] ^ 0x01]) + original[i + 1:])
+        path.write_bytes(original[:i] + bytes([original[i] ^ 0x01]) + original[i + 1 :])
         keys.add(key_of(rules))
         path.write_bytes(original)
     assert key_of(rules) == base
@@ -184,12 +186,14 @@ def test_a_well_formed_entry_of_the_owner_is_trusted(workspace):
     plant(path, key_of(rules), marker)
     os.chmod(path, 0o600)
     assert not isinstance(cache.load(key_of(rules)), Ruleset)  # Path.write_text returns a count ...
-    assert marker.read_text() == MARKER   # ... but it was unpickled: the owner and mode checks are what protect
-    assert isinstance(load_ruleset(rules), Ruleset)   # a non-Ruleset entry is a miss, and rebuilt
+    assert marker.read_text() == MARKER  # ... but it was unpickled: the owner and mode checks are what protect
+    assert isinstance(load_ruleset(rules), Ruleset)  # a non-Ruleset entry is a miss, and rebuilt
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped-byte", "wrong-key-in-header", "garbage-with-right-hash",
-                                    "empty", "not-a-ruleset", "directory"])
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "flipped-byte", "wrong-key-in-header", "garbage-with-right-hash", "empty", "not-a-ruleset", "directory"],
+)
 def test_a_damaged_entry_is_ignored_and_rebuilt(workspace, damage):
     rules, cache_dir, runs = workspace
     path, key = entry(cache_dir, rules), key_of(rules)
@@ -200,7 +204,7 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(workspace, damage):
     elif damage == "flipped-byte":
         path.write_bytes(data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:])
     elif damage == "wrong-key-in-header":
-        path.write_bytes(cache.MAGIC + b"0" * 64 + data[len(cache.MAGIC) + 64:])
+        path.write_bytes(cache.MAGIC + b"0" * 64 + data[len(cache.MAGIC) + 64 :])
     elif damage == "garbage-with-right-hash":
         body = b"\x80\x05garbage that is not a pickle"
         path.write_bytes(cache.MAGIC + key.encode() + b"\n" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
@@ -247,7 +251,8 @@ def test_decide_on_a_hit_does_not_import_the_checker(tmp_path):
         "from engine import decide, load_ruleset\n"
         "rs = load_ruleset()\n"
         "decide(rs, {'professional.role': 'jeugdhulpverlener', 'share.recipient': 'colleague_involved', 'share.data': []})\n"
-        "print(' '.join(m for m in ('engine.checker', 'legal_bases.schema', 'pydantic', 'engine.reachability') if m in sys.modules))\n"
+        "heavy = ('engine.checker', 'legal_bases.schema', 'pydantic', 'engine.reachability')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJZER_")}
     env["DEELWIJZER_CACHE_DIR"] = str(tmp_path / "cache")

@@ -8,6 +8,7 @@ the rules, questions and checks, then normal forms, reachability and unused defi
 each batch is one load and every edit in it must be reported at its own line. Parameters
 (declared once, used by conditions and texts, boundary scenarios t-1/t) are tested at the end.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_helpers import (PROBLEM, ROOT, assert_clean, cli_env, complete_interview, copy_workspace, edit, line_of,
-                            run_cli)
+from engine_helpers import PROBLEM, ROOT, assert_clean, cli_env, complete_interview, copy_workspace, edit, line_of, run_cli
 
 from engine import RulesetError, decide, load_ruleset
 from engine.conditions import Test as Leaf
@@ -26,74 +26,216 @@ from legal_bases.catalogue import Text
 Edit = tuple[str, str, str, tuple[str, ...], int]
 
 SCHEMA: list[Edit] = [
-    ("00-ruleset.yaml", "    value: 12\n", "    value: 12\n    valid_to: 2010-01-01\n", ("valid_to must be after valid_from",), 1),
-    ("10-questions.yaml", "    ask_when: {derived: emergency_possible}\n",
-     "    ask_when: {derived: emergency_possible}\n    default_cites: [avg-13]\n",
-     ("'default_cites' belongs with a 'default'",), 1),
-    ("20-derived.yaml", "    title: {nl: Jonger dan ((age.majority)), en: Under ((age.majority))}\n", "",
-     ("missing required key 'title'",), -1),
-    ("30-routes.yaml", "    then: {outcome: SHARE_RVDK_MELDRECHT}\n", "    then: {outcome: SHARE_RVDK_MELDRECHT}\n    notes: extra\n",
-     ("unknown key 'notes'", "did you mean 'note'?", "remove it or check its spelling"), 1),
-    ("40-data.yaml", "then: {allow: [identity, contact, signals]}", "then: {allow: [identity], outcome: DO_NOT_SHARE}",
-     ("a rule concludes one thing", "outcome and allow", "split it into separate rules"), 0),
-    ("50-conditions.yaml", "((age.self_consent))", "((age.self_consnt))",
-     ("unknown parameter '((age.self_consnt))'", "did you mean 'age.self_consent'?", "declare it under 'parameters:'"), 0),
-    ("60-checks.yaml", "  - id: check.very-young-for-exploitation\n", "  - id: Check.Very-Young\n",
-     ("check id 'Check.Very-Young' is not well formed", "write it like"), 0),
+    (
+        "00-ruleset.yaml",
+        "    value: 12\n",
+        "    value: 12\n    valid_to: 2010-01-01\n",
+        ("valid_to must be after valid_from",),
+        1,
+    ),
+    (
+        "10-questions.yaml",
+        "    ask_when: {derived: emergency_possible}\n",
+        "    ask_when: {derived: emergency_possible}\n    default_cites: [avg-13]\n",
+        ("'default_cites' belongs with a 'default'",),
+        1,
+    ),
+    (
+        "20-derived.yaml",
+        "    title: {nl: Jonger dan ((age.majority)), en: Under ((age.majority))}\n",
+        "",
+        ("missing required key 'title'",),
+        -1,
+    ),
+    (
+        "30-routes.yaml",
+        "    then: {outcome: SHARE_RVDK_MELDRECHT}\n",
+        "    then: {outcome: SHARE_RVDK_MELDRECHT}\n    notes: extra\n",
+        ("unknown key 'notes'", "did you mean 'note'?", "remove it or check its spelling"),
+        1,
+    ),
+    (
+        "40-data.yaml",
+        "then: {allow: [identity, contact, signals]}",
+        "then: {allow: [identity], outcome: DO_NOT_SHARE}",
+        ("a rule concludes one thing", "outcome and allow", "split it into separate rules"),
+        0,
+    ),
+    (
+        "50-conditions.yaml",
+        "((age.self_consent))",
+        "((age.self_consnt))",
+        ("unknown parameter '((age.self_consnt))'", "did you mean 'age.self_consent'?", "declare it under 'parameters:'"),
+        0,
+    ),
+    (
+        "60-checks.yaml",
+        "  - id: check.very-young-for-exploitation\n",
+        "  - id: Check.Very-Young\n",
+        ("check id 'Check.Very-Young' is not well formed", "write it like"),
+        0,
+    ),
 ]
 
 VOCABULARY: list[Edit] = [
-    ("00-ruleset.yaml", "  - SEEK_CONSENT_FIRST\n", "", (), 0),   # reported at the outcome, see below
-    ("10-questions.yaml", "    default: false\n    default_cites: [avg-13, avg-14, uavg-41]\n", "    default: false\n",
-     ("a default must name the legal source that supplies it (default_cites: [...])",), 0),
-    ("10-questions.yaml", "    section: danger\n", "    section: dangr\n", ("unknown section 'dangr'", "did you mean 'danger'?"), 0),
-    ("10-questions.yaml", "    terms: [gezag]\n", "    terms: [gezagg]\n", ("unknown glossary term 'gezagg'", "did you mean 'gezag'?"), 0),
-    ("10-questions.yaml", "    sources: [avg-5-1-b]\n", "    sources: [avg-5-1-bb]\n",
-     ("unknown legal source 'avg-5-1-bb'", "did you mean 'avg-5-1-b'?", "add it to legal_bases/catalogue/"), 0),
-    ("20-derived.yaml", "[{share.recipient: parent}, {share.recipient_suspected: true}]",
-     "[{share.recipient: parent}, {share.recipient_suspectd: true}]",
-     ("unknown fact or keyword 'share.recipient_suspectd'", "did you mean 'share.recipient_suspected'?"), 0),
-    ("20-derived.yaml", "{derived: minor}, {client.age: {at_least: age.with_parents}}", "{derived: minor}, {client.age: {at_least: age.with_parent}}",
-     ("'age.with_parent' is not a number or a parameter", "did you mean 'age.with_parents'?"), 0),
-    ("20-derived.yaml", "    when: [{derived: minor}, {client.age: {below: age.self_consent}}]\n",
-     "    when: [{derived: minor}, {client.age: {below: 99}}]\n", ("99 is outside the range of client.age (0–22)",), 0),
-    ("20-derived.yaml", "    when: [{derived: minor}, {client.age: {at_least: age.self_consent}}]\n",
-     "    when: [{derived: minor}, {client.age: {at_leest: age.self_consent}}]\n",
-     ("unknown operator 'at_leest'", "did you mean 'at_least'?"), 0),
-    ("20-derived.yaml", "    when: {concern.exploitation: {includes_any: [sexual, criminal, labour, other]}}\n",
-     "    when: {concern.exploitation: sexual}\n", ("is a list of values; test it with includes",), 0),
-    ("20-derived.yaml", "    when: {professional.role: big_hulpverlener}\n", "    when: {professional.role: big_hulpverlenr}\n",
-     ("'big_hulpverlenr' is not a value of professional.role", "did you mean 'big_hulpverlener'?"), 0),
-    ("20-derived.yaml", "    when: [{share.recipient: veilig_thuis}, {share.purpose: advice}]\n",
-     "    when: " + "{not: " * 14 + "{share.purpose: advice}" + "}" * 14 + "\n",
-     ("nests all/any/not more than 12 levels deep", "name a part of it as a derived fact"), 0),
-    ("20-derived.yaml", "    when: {client.age: {below: age.majority}}\n",
-     "    when: [{client.age: {below: age.majority}}, {not: {derived: under_12}}]\n",
-     ("derived facts depend on each other in a circle",), 0),
+    ("00-ruleset.yaml", "  - SEEK_CONSENT_FIRST\n", "", (), 0),  # reported at the outcome, see below
+    (
+        "10-questions.yaml",
+        "    default: false\n    default_cites: [avg-13, avg-14, uavg-41]\n",
+        "    default: false\n",
+        ("a default must name the legal source that supplies it (default_cites: [...])",),
+        0,
+    ),
+    (
+        "10-questions.yaml",
+        "    section: danger\n",
+        "    section: dangr\n",
+        ("unknown section 'dangr'", "did you mean 'danger'?"),
+        0,
+    ),
+    (
+        "10-questions.yaml",
+        "    terms: [gezag]\n",
+        "    terms: [gezagg]\n",
+        ("unknown glossary term 'gezagg'", "did you mean 'gezag'?"),
+        0,
+    ),
+    (
+        "10-questions.yaml",
+        "    sources: [avg-5-1-b]\n",
+        "    sources: [avg-5-1-bb]\n",
+        ("unknown legal source 'avg-5-1-bb'", "did you mean 'avg-5-1-b'?", "add it to legal_bases/catalogue/"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "[{share.recipient: parent}, {share.recipient_suspected: true}]",
+        "[{share.recipient: parent}, {share.recipient_suspectd: true}]",
+        ("unknown fact or keyword 'share.recipient_suspectd'", "did you mean 'share.recipient_suspected'?"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "{derived: minor}, {client.age: {at_least: age.with_parents}}",
+        "{derived: minor}, {client.age: {at_least: age.with_parent}}",
+        ("'age.with_parent' is not a number or a parameter", "did you mean 'age.with_parents'?"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "    when: [{derived: minor}, {client.age: {below: age.self_consent}}]\n",
+        "    when: [{derived: minor}, {client.age: {below: 99}}]\n",
+        ("99 is outside the range of client.age (0–22)",),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "    when: [{derived: minor}, {client.age: {at_least: age.self_consent}}]\n",
+        "    when: [{derived: minor}, {client.age: {at_leest: age.self_consent}}]\n",
+        ("unknown operator 'at_leest'", "did you mean 'at_least'?"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "    when: {concern.exploitation: {includes_any: [sexual, criminal, labour, other]}}\n",
+        "    when: {concern.exploitation: sexual}\n",
+        ("is a list of values; test it with includes",),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "    when: {professional.role: big_hulpverlener}\n",
+        "    when: {professional.role: big_hulpverlenr}\n",
+        ("'big_hulpverlenr' is not a value of professional.role", "did you mean 'big_hulpverlener'?"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "    when: [{share.recipient: veilig_thuis}, {share.purpose: advice}]\n",
+        "    when: " + "{not: " * 14 + "{share.purpose: advice}" + "}" * 14 + "\n",
+        ("nests all/any/not more than 12 levels deep", "name a part of it as a derived fact"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "    when: {client.age: {below: age.majority}}\n",
+        "    when: [{client.age: {below: age.majority}}, {not: {derived: under_12}}]\n",
+        ("derived facts depend on each other in a circle",),
+        0,
+    ),
 ]
 
 RULES: list[Edit] = [
-    ("30-routes.yaml", "then: {outcome: SHARE_RVDK_MELDRECHT}", "then: {outcome: SHARE_RVDK_MELDRECH}",
-     ("unknown outcome 'SHARE_RVDK_MELDRECH'", "did you mean 'SHARE_RVDK_MELDRECHT'?", "define it under 'outcomes:'"), 0),
-    ("30-routes.yaml", "    cites: [wmo-5.2.6, avg-6-1-d, meldcode-afwegingskader]\n",
-     "    cites: [wmo-5.2.7, avg-6-1-d, meldcode-afwegingskader]\n", ("unknown legal source 'wmo-5.2.7'", "did you mean 'wmo-5.2.6'?"), 0),
-    ("30-routes.yaml", "    when: {derived: rvdk_route}\n", "    when: {derived: rvdk_rout}\n",
-     ("unknown derived fact 'rvdk_rout'", "did you mean 'rvdk_route'?", "define it under 'derived:'"), 0),
-    ("40-data.yaml", "then: {allow: [identity, contact, signals]}", "then: {allow: [identity, contact, signal]}",
-     ("unknown data category 'signal'", "did you mean 'signals'?"), 0),
-    ("50-conditions.yaml", "then: {conditions: [record_in_dossier]}", "then: {conditions: [record_in_dosier]}",
-     ("unknown condition 'record_in_dosier'", "did you mean 'record_in_dossier'?"), 0),
-    ("10-questions.yaml", "    ask_when: {not: {share.recipient: {in: [colleague_involved, parent, inspectie]}}}\n",
-     "    ask_when: {consent.status: given}\n",
-     ("ask_when depends on 'consent.status', which is asked later", "may only depend on questions above it"), 0),
-    ("60-checks.yaml", "    facts: [client.age, concern.exploitation]\n", "    facts: [client.age, concern.exploitaton]\n",
-     ("unknown fact 'concern.exploitaton'", "did you mean 'concern.exploitation'?"), 0),
+    (
+        "30-routes.yaml",
+        "then: {outcome: SHARE_RVDK_MELDRECHT}",
+        "then: {outcome: SHARE_RVDK_MELDRECH}",
+        ("unknown outcome 'SHARE_RVDK_MELDRECH'", "did you mean 'SHARE_RVDK_MELDRECHT'?", "define it under 'outcomes:'"),
+        0,
+    ),
+    (
+        "30-routes.yaml",
+        "    cites: [wmo-5.2.6, avg-6-1-d, meldcode-afwegingskader]\n",
+        "    cites: [wmo-5.2.7, avg-6-1-d, meldcode-afwegingskader]\n",
+        ("unknown legal source 'wmo-5.2.7'", "did you mean 'wmo-5.2.6'?"),
+        0,
+    ),
+    (
+        "30-routes.yaml",
+        "    when: {derived: rvdk_route}\n",
+        "    when: {derived: rvdk_rout}\n",
+        ("unknown derived fact 'rvdk_rout'", "did you mean 'rvdk_route'?", "define it under 'derived:'"),
+        0,
+    ),
+    (
+        "40-data.yaml",
+        "then: {allow: [identity, contact, signals]}",
+        "then: {allow: [identity, contact, signal]}",
+        ("unknown data category 'signal'", "did you mean 'signals'?"),
+        0,
+    ),
+    (
+        "50-conditions.yaml",
+        "then: {conditions: [record_in_dossier]}",
+        "then: {conditions: [record_in_dosier]}",
+        ("unknown condition 'record_in_dosier'", "did you mean 'record_in_dossier'?"),
+        0,
+    ),
+    (
+        "10-questions.yaml",
+        "    ask_when: {not: {share.recipient: {in: [colleague_involved, parent, inspectie]}}}\n",
+        "    ask_when: {consent.status: given}\n",
+        ("ask_when depends on 'consent.status', which is asked later", "may only depend on questions above it"),
+        0,
+    ),
+    (
+        "60-checks.yaml",
+        "    facts: [client.age, concern.exploitation]\n",
+        "    facts: [client.age, concern.exploitaton]\n",
+        ("unknown fact 'concern.exploitaton'", "did you mean 'concern.exploitation'?"),
+        0,
+    ),
 ]
 
-BOOLS = ["danger.acute", "concern.parent_suspected", "concern.domestic_context", "client.under_ots", "share.requested",
-         "share.legal_order", "concern.within_care_setting", "danger.structural", "meldcode.steps_done",
-         "meldcode.own_help_sufficient", "meldcode.help_accepted", "share.anonymous_possible", "consent.explicit_written",
-         "conflict.consent_effort", "conflict.serious_harm", "conflict.no_alternative", "conflict.effective"]
+BOOLS = [
+    "danger.acute",
+    "concern.parent_suspected",
+    "concern.domestic_context",
+    "client.under_ots",
+    "share.requested",
+    "share.legal_order",
+    "concern.within_care_setting",
+    "danger.structural",
+    "meldcode.steps_done",
+    "meldcode.own_help_sufficient",
+    "meldcode.help_accepted",
+    "share.anonymous_possible",
+    "consent.explicit_written",
+    "conflict.consent_effort",
+    "conflict.serious_harm",
+    "conflict.no_alternative",
+    "conflict.effective",
+]
 GUIDANCE_ONLY = """  - id: route.school-on-guidance
     title: {nl: School, en: School}
     explain: {nl: Alleen een handreiking., en: Only guidance.}
@@ -113,17 +255,41 @@ UNUSED_PARAMETER = """  - id: age.unused
 """
 
 REACHABILITY: list[Edit] = [
-    ("30-routes.yaml", "    when: {derived: rvdk_route}\n", "    when: [{derived: rvdk_route}, {client.age: {at_least: 18}}]\n",
-     ("this can never fire", "check ask_when of the facts it reads"), 0),
-    ("30-routes.yaml", "rules:\n", "rules:\n" + GUIDANCE_ONLY,
-     ("a route cannot rest on guidance alone", "cite the statute or unwritten-law source it applies"), 6),
-    ("30-routes.yaml", "    when: [{derived: emergency}, {share.recipient: veilig_thuis}, {derived: minor}]\n",
-     "    when: [" + ", ".join(f"{{{f}: true}}" for f in BOOLS) + "]\n",
-     ("one alternative of this condition reads 17 facts", "the engine allows 16", "move part of it into a derived fact"), 0),
-    ("20-derived.yaml", "  - id: under_18\n", UNUSED_DERIVED + "  - id: under_18\n",
-     ("derived fact 'never_used' is never used by a rule or question", "remove it or use it"), 0),
-    ("00-ruleset.yaml", "  - id: age.with_parents\n", UNUSED_PARAMETER + "  - id: age.with_parents\n",
-     ("parameter 'age.unused' is never used by a condition or text",), 0),
+    (
+        "30-routes.yaml",
+        "    when: {derived: rvdk_route}\n",
+        "    when: [{derived: rvdk_route}, {client.age: {at_least: 18}}]\n",
+        ("this can never fire", "check ask_when of the facts it reads"),
+        0,
+    ),
+    (
+        "30-routes.yaml",
+        "rules:\n",
+        "rules:\n" + GUIDANCE_ONLY,
+        ("a route cannot rest on guidance alone", "cite the statute or unwritten-law source it applies"),
+        6,
+    ),
+    (
+        "30-routes.yaml",
+        "    when: [{derived: emergency}, {share.recipient: veilig_thuis}, {derived: minor}]\n",
+        "    when: [" + ", ".join(f"{{{f}: true}}" for f in BOOLS) + "]\n",
+        ("one alternative of this condition reads 17 facts", "the engine allows 16", "move part of it into a derived fact"),
+        0,
+    ),
+    (
+        "20-derived.yaml",
+        "  - id: under_18\n",
+        UNUSED_DERIVED + "  - id: under_18\n",
+        ("derived fact 'never_used' is never used by a rule or question", "remove it or use it"),
+        0,
+    ),
+    (
+        "00-ruleset.yaml",
+        "  - id: age.with_parents\n",
+        UNUSED_PARAMETER + "  - id: age.with_parents\n",
+        ("parameter 'age.unused' is never used by a condition or text",),
+        0,
+    ),
 ]
 
 
@@ -147,20 +313,27 @@ def assert_reported(got, expected) -> None:
     for file, line, (_, _, _, fragments, _) in expected:
         if not fragments:
             continue
-        if not any(f == file and l == line and all(x in m for x in fragments) for f, l, m in got):
+        if not any(f == file and n == line and all(x in m for x in fragments) for f, n, m in got):
             missing.append(f"{file}:{line}: {' … '.join(fragments)}")
-    listing = "\n".join(f"{f}:{l}: {m}" for f, l, m in got)
+    listing = "\n".join(f"{f}:{n}: {m}" for f, n, m in got)
     assert not missing, "not reported:\n" + "\n".join(missing) + "\n\nreported:\n" + listing
 
 
-@pytest.mark.parametrize("edits", [SCHEMA, VOCABULARY, RULES, REACHABILITY], ids=["schema", "vocabulary-and-derived",
-                                                                                  "rules-questions-checks", "reachability-and-unused"])
+@pytest.mark.parametrize(
+    "edits",
+    [SCHEMA, VOCABULARY, RULES, REACHABILITY],
+    ids=["schema", "vocabulary-and-derived", "rules-questions-checks", "reachability-and-unused"],
+)
 def test_every_mistake_is_reported_at_its_line(tmp_path, edits):
     rules, got, expected = problems_after(tmp_path, edits)
     assert_reported(got, expected)
-    if edits is VOCABULARY:   # an outcome missing from precedence is reported where the outcome is defined
+    if edits is VOCABULARY:  # an outcome missing from precedence is reported where the outcome is defined
         line = line_of(rules / "00-ruleset.yaml", "  - code: SEEK_CONSENT_FIRST")
-        assert ("00-ruleset.yaml", line, "outcome 'SEEK_CONSENT_FIRST' is missing from 'precedence:'; add it where it ranks") in got
+        assert (
+            "00-ruleset.yaml",
+            line,
+            "outcome 'SEEK_CONSENT_FIRST' is missing from 'precedence:'; add it where it ranks",
+        ) in got
 
 
 def test_bundled_rules_check_ok(tmp_path):
@@ -182,8 +355,13 @@ def test_rules_check_on_a_copy_finds_the_catalogue_beside_it(tmp_path):
     run = run_cli("rules", "check", rules)
     assert_clean(run)
     assert run.returncode == 1
-    assert any(Path(m["path"]) == sources and int(m["line"]) == line and "unknown key 'staus'" in m["msg"]
-               and "did you mean 'status'?" in m["msg"] for m in run.problems()), run.output
+    assert any(
+        Path(m["path"]) == sources
+        and int(m["line"]) == line
+        and "unknown key 'staus'" in m["msg"]
+        and "did you mean 'status'?" in m["msg"]
+        for m in run.problems()
+    ), run.output
 
 
 def test_fingerprint_ignores_comments_but_not_meaning(tmp_path, ruleset):
@@ -196,6 +374,7 @@ def test_fingerprint_ignores_comments_but_not_meaning(tmp_path, ruleset):
 
 
 # --- parameters ----------------------------------------------------------------------------------
+
 
 def _texts(value, seen=None):
     """Every Text reachable from a rule set (questions, rules, outcomes, glossary, ...)."""
@@ -217,8 +396,17 @@ def _texts(value, seen=None):
 
 
 def all_texts(rs):
-    roots = [rs.info, rs.sections, rs.outcomes, rs.conditions, rs.data_categories, rs.glossary, rs.questions,
-             [c.check for c in rs.checks], [r.rule or r.derived for r in rs.all_rules()]]
+    roots = [
+        rs.info,
+        rs.sections,
+        rs.outcomes,
+        rs.conditions,
+        rs.data_categories,
+        rs.glossary,
+        rs.questions,
+        [c.check for c in rs.checks],
+        [r.rule or r.derived for r in rs.all_rules()],
+    ]
     return [t for root in roots for t in _texts(root)]
 
 
@@ -234,11 +422,16 @@ def test_parameter_placeholders_are_filled_in_every_text(ruleset):
 
 def test_parameters_are_used_by_conditions_and_texts(ruleset):
     uses = ruleset.param_uses
-    assert any(u.startswith("derived:") for u in uses["age.self_consent"])
-    assert any(u.startswith("text:") for u in uses["age.self_consent"])
-    assert uses["age.youth_care_last"] and any(u.startswith("question:client.age") for u in uses["age.youth_care_last"])
-    tests = {leaf for cr in ruleset.all_rules() for conj in cr.conjuncts for leaf in conj if isinstance(leaf, Leaf) and leaf.param}
-    assert {t.param for t in tests} >= {"age.self_consent", "age.with_parents", "age.majority"}
+    assert set(uses) == set(ruleset.parameters), "every parameter is used (the checker refuses unused ones)"
+    in_conditions = {pid for pid, u in uses.items() if any(x.startswith(("rule:", "derived:")) for x in u)}
+    assert {"age.self_consent", "age.with_parents", "age.majority"} <= in_conditions
+    assert all(any(x.startswith("text:") for x in u) for u in uses.values()), "each is also named in a text"
+    assert any(u.startswith("question:client.age") for u in uses["age.youth_care_last"])
+    # a list, not a set: a Test compares without its parameter, so equal numbers would merge
+    tests = [
+        leaf for cr in ruleset.all_rules() for conj in cr.conjuncts for leaf in conj if isinstance(leaf, Leaf) and leaf.param
+    ]
+    assert {t.param for t in tests} == in_conditions
     for t in tests:
         assert t.value == ruleset.parameters[t.param].value
         assert f"({t.param})" in t.describe()
@@ -251,11 +444,21 @@ def test_moving_a_threshold_moves_every_rule_and_sentence(tmp_path, ruleset):
     moved = load_ruleset(rules, use_cache=False)
     assert moved.parameters["age.self_consent"].value == 15
     assert "vanaf 15 de jongere zelf" in moved.question("client.age").help.nl
-    tests = [leaf for cr in moved.all_rules() for conj in cr.conjuncts for leaf in conj
-             if isinstance(leaf, Leaf) and leaf.param == "age.self_consent"]
+    tests = [
+        leaf
+        for cr in moved.all_rules()
+        for conj in cr.conjuncts
+        for leaf in conj
+        if isinstance(leaf, Leaf) and leaf.param == "age.self_consent"
+    ]
     assert tests and all(t.value == 15 for t in tests)
-    base = {"professional.role": "jeugdhulpverlener", "share.recipient": "comensha", "share.purpose": "registration",
-            "client.age": 15, "client.authority": "parents"}
+    base = {
+        "professional.role": "jeugdhulpverlener",
+        "share.recipient": "comensha",
+        "share.purpose": "registration",
+        "client.age": 15,
+        "client.authority": "parents",
+    }
     before = decide(ruleset, complete_interview(ruleset, base))
     after = decide(moved, complete_interview(moved, base))
     assert before.advice is not None and after.advice is not None
@@ -264,12 +467,24 @@ def test_moving_a_threshold_moves_every_rule_and_sentence(tmp_path, ruleset):
 
 def test_a_parameter_outside_its_validity_asks_the_privacy_officer(tmp_path):
     import datetime as dt
+
     rules = copy_workspace(tmp_path / "ws")
-    edit(rules / "00-ruleset.yaml", "  - id: age.self_consent\n    value: 16\n",
-         "  - id: age.self_consent\n    value: 16\n    valid_to: 2020-01-01\n")
+    edit(
+        rules / "00-ruleset.yaml",
+        "  - id: age.self_consent\n    value: 16\n",
+        "  - id: age.self_consent\n    value: 16\n    valid_to: 2020-01-01\n",
+    )
     rs = load_ruleset(rules, use_cache=False)
-    answers = complete_interview(rs, {"professional.role": "jeugdhulpverlener", "share.recipient": "comensha",
-                                      "share.purpose": "registration", "client.age": 17, "client.authority": "parents"})
+    answers = complete_interview(
+        rs,
+        {
+            "professional.role": "jeugdhulpverlener",
+            "share.recipient": "comensha",
+            "share.purpose": "registration",
+            "client.age": 17,
+            "client.authority": "parents",
+        },
+    )
     d = decide(rs, answers, on=dt.date(2026, 1, 1))
     assert d.advice is not None
     assert "consult_privacy_officer" in d.advice.conditions
@@ -291,13 +506,19 @@ def _scenarios_for(rs, rules: Path, cases: list[dict]) -> None:
     (rules / "tests").mkdir(exist_ok=True)
     text = "scenarios:\n" + "".join(
         SCENARIO.split("scenarios:\n", 1)[1].format(id=f"case-{i}", answers=json.dumps(a), outcome=decide(rs, a).advice.outcome)
-        for i, a in enumerate(cases))
+        for i, a in enumerate(cases)
+    )
     (rules / "tests" / "10-ages.yaml").write_text(text, encoding="utf-8")
 
 
 AGE_CASES = [
-    {"professional.role": "jeugdhulpverlener", "share.recipient": "comensha", "share.purpose": "registration",
-     "client.age": 15, "client.authority": "parents"},
+    {
+        "professional.role": "jeugdhulpverlener",
+        "share.recipient": "comensha",
+        "share.purpose": "registration",
+        "client.age": 15,
+        "client.authority": "parents",
+    },
     {"professional.role": "jeugdhulpverlener", "share.recipient": "parent", "client.age": 13, "client.authority": "parents"},
 ]
 
@@ -322,8 +543,11 @@ def test_a_rule_that_misreads_its_parameter_fails_the_boundary_test(tmp_path, ru
     """``at_most: age.self_consent`` holds at 15 and at 16: the boundary is not where the
     parameter puts it, and ``rules test`` says so."""
     rules = copy_workspace(tmp_path / "ws")
-    edit(rules / "20-derived.yaml", "    when: [{derived: minor}, {client.age: {below: age.self_consent}}]\n",
-         "    when: [{derived: minor}, {client.age: {at_most: age.self_consent}}]\n")
+    edit(
+        rules / "20-derived.yaml",
+        "    when: [{derived: minor}, {client.age: {below: age.self_consent}}]\n",
+        "    when: [{derived: minor}, {client.age: {at_most: age.self_consent}}]\n",
+    )
     rs = load_ruleset(rules, use_cache=False)
     _scenarios_for(rs, rules, [complete_interview(rs, a) for a in AGE_CASES])
     run = run_cli("rules", "test", rules)

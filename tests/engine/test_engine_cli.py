@@ -1,6 +1,7 @@
 """`deelwijzer decide` and `rules archive|diff` honour their contract: the JSON shape, exit
 codes (0 advice or incomplete, 1 problems found / advice changed, 2 bad input or usage),
 ``--explain``, a diff that names what a small edit does, and lean imports."""
+
 from __future__ import annotations
 
 import json
@@ -8,15 +9,22 @@ import os
 import textwrap
 
 import pytest
-from engine_helpers import ROOT, assert_clean, cli_env, complete_interview, copy_workspace, edit, run_cli, run_python
+from engine_helpers import ROOT, assert_clean, complete_interview, copy_workspace, edit, run_cli, run_python
 
 from engine import RulesetError, decide, load_ruleset
 from engine.diff import compare
 
 
-VT = {"professional.role": "jeugdhulpverlener", "share.recipient": "veilig_thuis", "share.purpose": "protection",
-      "client.age": 15, "client.authority": "parents", "concern.exploitation": ["sexual"], "danger.structural": True,
-      "share.data": ["identity", "signals", "health"]}
+VT = {
+    "professional.role": "jeugdhulpverlener",
+    "share.recipient": "veilig_thuis",
+    "share.purpose": "protection",
+    "client.age": 15,
+    "client.authority": "parents",
+    "concern.exploitation": ["sexual"],
+    "danger.structural": True,
+    "share.data": ["identity", "signals", "health"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +59,10 @@ def test_decide_json_matches_the_contract(tmp_path, main, ruleset, vt_case):
 
 def test_decide_yaml_case_in_english_text(tmp_path, main, vt_case):
     case = tmp_path / "case.yaml"
-    case.write_text("case_id: t-1\ndescription: test\nanswers:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in vt_case.items()),
-                    encoding="utf-8")
+    case.write_text(
+        "case_id: t-1\ndescription: test\nanswers:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in vt_case.items()),
+        encoding="utf-8",
+    )
     run = main("decide", case, "--lang", "en")
     assert_clean(run)
     assert run.returncode == 0, run.stderr
@@ -69,31 +79,50 @@ def test_incomplete_case_exits_zero_with_what_is_missing(tmp_path, main, ruleset
 
 
 def test_decide_explain_says_why_not_and_what_next(tmp_path, main, ruleset):
-    answers = complete_interview(ruleset, {"professional.role": "jeugdhulpverlener", "share.recipient": "police",
-                                           "share.purpose": "protection", "client.age": 15, "client.authority": "parents",
-                                           "share.requested": True, "share.data": ["identity"]},
-                                 {"consent.status": "refused"})
+    answers = complete_interview(
+        ruleset,
+        {
+            "professional.role": "jeugdhulpverlener",
+            "share.recipient": "police",
+            "share.purpose": "protection",
+            "client.age": 15,
+            "client.authority": "parents",
+            "share.requested": True,
+            "share.data": ["identity"],
+        },
+        {"consent.status": "refused"},
+    )
     run = main("decide", write(tmp_path / "case.json", {"answers": answers}), "--format", "json", "--explain", "--lang", "en")
     assert_clean(run)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["advice"]["verdict"] == "do_not_share"
     order = next(w for w in out["why_not"] if w["rule"] == "route.police-order")
-    assert order["blockers"] == [{"fact": "share.legal_order", "needed": "share.legal_order = true", "answer": False,
-                                  "next_step": ruleset.question("share.legal_order").next_step.en}]
+    assert order["blockers"] == [
+        {
+            "fact": "share.legal_order",
+            "needed": "share.legal_order = true",
+            "answer": False,
+            "next_step": ruleset.question("share.legal_order").next_step.en,
+        }
+    ]
     unblock = [n for n in out["advice"]["next_steps"] if n["kind"] == "unblock"]
     assert {"kind": "unblock", "fact": "share.legal_order", "rule": "route.police-order"}.items() <= unblock[0].items()
     text = main("decide", tmp_path / "case.json", "--explain", "--lang", "en")
     assert text.returncode == 0 and ruleset.question("share.legal_order").next_step.en in text.stdout
 
 
-@pytest.mark.parametrize("args, fragment", [
-    ([], "the following arguments are required: case"),
-    (["--format", "xml", "case.json"], "invalid choice: 'xml'"),
-    (["case.json", "--rules", "/nonexistent/rules"], "/nonexistent/rules: rule-set directory not found"),
-    (["case.json", "--sources", "/nonexistent/src"], "/nonexistent/src: catalogue directory not found"),
-    (["case.json", "--sign"], "--sign needs --key KEY and --log LOG"),
-], ids=["no-case", "bad-format", "rules-dir-missing", "sources-dir-missing", "sign-without-key"])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        ([], "the following arguments are required: case"),
+        (["--format", "xml", "case.json"], "invalid choice: 'xml'"),
+        (["case.json", "--rules", "/nonexistent/rules"], "/nonexistent/rules: rule-set directory not found"),
+        (["case.json", "--sources", "/nonexistent/src"], "/nonexistent/src: catalogue directory not found"),
+        (["case.json", "--sign"], "--sign needs --key KEY and --log LOG"),
+    ],
+    ids=["no-case", "bad-format", "rules-dir-missing", "sources-dir-missing", "sign-without-key"],
+)
 def test_decide_usage_errors_exit_two(tmp_path, main, monkeypatch, args, fragment):
     write(tmp_path / "case.json", {"answers": {}})
     monkeypatch.chdir(tmp_path)
@@ -103,9 +132,17 @@ def test_decide_usage_errors_exit_two(tmp_path, main, monkeypatch, args, fragmen
     assert fragment in run.stderr, run.stderr
 
 
-@pytest.mark.parametrize("args", [["frobnicate"], ["rules"], ["rules", "check", "/nonexistent"],
-                                  ["rules", "test", "/nonexistent"], ["rules", "diff", "/nonexistent"]],
-                         ids=["unknown-command", "rules-without-action", "check-missing-dir", "test-missing-dir", "diff-missing-dir"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["frobnicate"],
+        ["rules"],
+        ["rules", "check", "/nonexistent"],
+        ["rules", "test", "/nonexistent"],
+        ["rules", "diff", "/nonexistent"],
+    ],
+    ids=["unknown-command", "rules-without-action", "check-missing-dir", "test-missing-dir", "diff-missing-dir"],
+)
 def test_usage_errors_exit_two(main, args):
     run = main(*args)
     assert_clean(run)
@@ -123,6 +160,7 @@ def test_a_broken_rule_set_makes_decide_refuse(tmp_path, main, vt_case):
 
 def test_rules_archive_round_trip(tmp_path, main, ruleset):
     from engine.archive import load_archived
+
     run = main("rules", "archive", "--out", tmp_path / "archive")
     assert run.returncode == 0, run.stderr
     again = load_archived(tmp_path / "archive", ruleset.fingerprint)
@@ -154,8 +192,11 @@ def test_rules_diff_names_a_changed_outcome(tmp_path, main):
     advice changed. The diff prints "3 same advice, 0 changed (0 had to be decided ...)" and
     exits 0. Fix: a changed rule that fires (value True) in either version must be decided."""
     new = copy_workspace(tmp_path / "ws")
-    edit(new / "30-routes.yaml", WGBO_COLLEAGUE + "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n",
-         WGBO_COLLEAGUE + "    then: {outcome: CONSULT_FIRST}\n")
+    edit(
+        new / "30-routes.yaml",
+        WGBO_COLLEAGUE + "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n",
+        WGBO_COLLEAGUE + "    then: {outcome: CONSULT_FIRST}\n",
+    )
     run = main("rules", "diff", ROOT / "rules", new, "--recipient", "colleague_involved")
     assert_clean(run)
     assert "rules that differ: 1 (route.directly-involved.wgbo)" in run.stdout, run.stdout
@@ -169,8 +210,11 @@ def test_diff_reports_a_changed_citation(tmp_path, ruleset):
 
     FAILS (engine bug, same cause as test_rules_diff_names_a_changed_outcome): 0 changed."""
     new = copy_workspace(tmp_path / "ws")
-    edit(new / "30-routes.yaml", "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n    cites: [bw-7-457-2, avg-6-1-c]",
-         "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n    cites: [bw-7-457-2, avg-6-1-e]")
+    edit(
+        new / "30-routes.yaml",
+        "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n    cites: [bw-7-457-2, avg-6-1-c]",
+        "    then: {outcome: SHARE_DIRECTLY_INVOLVED}\n    cites: [bw-7-457-2, avg-6-1-e]",
+    )
     report = compare(ruleset, load_ruleset(new, use_cache=False), recipient="colleague_involved")
     assert list(report.changes) == ["SHARE_DIRECTLY_INVOLVED: legal_bases: -avg-6-1-c, +avg-6-1-e"], report.changes
     assert report.changed == 1 and report.changes[next(iter(report.changes))].example["professional.role"] == "big_hulpverlener"
@@ -178,8 +222,11 @@ def test_diff_reports_a_changed_citation(tmp_path, ruleset):
 
 def test_diff_reports_a_changed_condition(tmp_path, ruleset):
     new = copy_workspace(tmp_path / "ws")
-    edit(new / "30-routes.yaml", WGBO_COLLEAGUE,
-         "    when: [{share.recipient: colleague_involved}, {derived: confidentiality_wgbo}, {share.data: {excludes: health}}]\n")
+    edit(
+        new / "30-routes.yaml",
+        WGBO_COLLEAGUE,
+        "    when: [{share.recipient: colleague_involved}, {derived: confidentiality_wgbo}, {share.data: {excludes: health}}]\n",
+    )
     report = compare(ruleset, load_ruleset(new, use_cache=False), recipient="colleague_involved")
     assert report.changed_rules == ["route.directly-involved.wgbo"]
     assert report.paths == report.unchanged + report.changed and report.changed >= 1
@@ -209,7 +256,7 @@ def test_decide_without_sign_imports_nothing_heavy(tmp_path, bundled_env, vt_cas
         heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
         print("EXIT", code, "HEAVY", ",".join(heavy) or "-", "CHECKER", "engine.checker" in sys.modules, file=sys.stderr)
     """)
-    warm = run_python(script, env=bundled_env)      # the session's cache holds the rules after this
+    warm = run_python(script, env=bundled_env)  # the session's cache holds the rules after this
     assert warm.returncode == 0, warm.stderr
     done = run_python(script, env=bundled_env)
     assert done.returncode == 0, done.stderr
@@ -232,27 +279,63 @@ def test_rules_check_never_imports_the_interview_or_audit(bundled_env):
 def test_decide_sign_with_only_the_contract_options(tmp_path, bundled_env, vt_case):
     """`decide CASE --sign --key KEY --log LOG --passphrase-file F` works without further
     configuration and writes a record that verifies (the organisation is recorded as not set)."""
-    pytest.importorskip("bcrypt", reason="bcrypt (a dependency in pyproject.toml) is not installed in this venv; "
-                                         "the OpenSSH signing key cannot be created")
+    pytest.importorskip(
+        "bcrypt",
+        reason="bcrypt (a dependency in pyproject.toml) is not installed in this venv; the OpenSSH signing key cannot be created",
+    )
     import audit.keys
+
     (tmp_path / "pw").write_text("a-long-passphrase-123\n")
     audit.keys.init_keypair(tmp_path / "keys", "Test", b"a-long-passphrase-123")
     case = write(tmp_path / "case.json", {"answers": vt_case})
     signing = {**bundled_env, "DEELWIJZER_HOME": str(tmp_path / "home")}
-    signed = run_cli("decide", case, "--sign", "--key", tmp_path / "keys", "--log", tmp_path / "log.jsonl",
-                     "--passphrase-file", tmp_path / "pw", "--format", "json", env=signing, timeout=60)
+    signed = run_cli(
+        "decide",
+        case,
+        "--sign",
+        "--key",
+        tmp_path / "keys",
+        "--log",
+        tmp_path / "log.jsonl",
+        "--passphrase-file",
+        tmp_path / "pw",
+        "--format",
+        "json",
+        env=signing,
+        timeout=60,
+    )
     assert signed.returncode == 0, signed.stderr
     assert json.loads(signed.stdout)["audit_record"]
     assert "no organisation configured" in signed.stderr
     trusted = tmp_path / "trusted.json"
-    trust = run_cli("keys", "trust", tmp_path / "keys" / "public-key.pem", "--trusted-keys", trusted, "--owner", "Test",
-                    env=signing, timeout=60)
+    trust = run_cli(
+        "keys",
+        "trust",
+        tmp_path / "keys" / "public-key.pem",
+        "--trusted-keys",
+        trusted,
+        "--owner",
+        "Test",
+        env=signing,
+        timeout=60,
+    )
     assert trust.returncode == 0, trust.output
     verified = run_cli("audit", "verify", tmp_path / "log.jsonl", "--trusted-keys", trusted, env=signing, timeout=60)
     assert verified.returncode == 0, verified.output
     (tmp_path / "wrong").write_text("not-the-passphrase-1\n")
-    refused = run_cli("decide", case, "--sign", "--key", tmp_path / "keys", "--log", tmp_path / "log.jsonl",
-                      "--passphrase-file", tmp_path / "wrong", env=signing, timeout=60)
+    refused = run_cli(
+        "decide",
+        case,
+        "--sign",
+        "--key",
+        tmp_path / "keys",
+        "--log",
+        tmp_path / "log.jsonl",
+        "--passphrase-file",
+        tmp_path / "wrong",
+        env=signing,
+        timeout=60,
+    )
     assert_clean(refused)
     assert refused.returncode == 2 and "wrong passphrase" in refused.stderr
     assert os.path.getsize(tmp_path / "log.jsonl") > 0

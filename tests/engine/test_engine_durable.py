@@ -20,6 +20,7 @@ These tests run in child processes (a crash must not take pytest with it):
   hundreds of cases each, interleaved: exit 0 and the same decisions as the Python backend;
 * what durable rejects becomes a DurableError, and the process goes on.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,10 @@ POISON = {"MALLOC_PERTURB_": "165"}
 def test_raw_durable_crashes_deleting_a_session_where_no_action_ran(variant):
     """The bug the workaround exists for: killed by a signal (SIGSEGV or SIGABRT)."""
     done = run_python(RAW, variant, env=cli_env(**POISON), timeout=60)
-    assert done.returncode < 0, (f"durable-rules did not crash (exit {done.returncode}); the reproduction of the "
-                                 f"delete_state bug no longer works:\n{done.stdout}{done.stderr[-2000:]}")
+    assert done.returncode < 0, (
+        f"durable-rules did not crash (exit {done.returncode}); the reproduction of the "
+        f"delete_state bug no longer works:\n{done.stdout}{done.stderr[-2000:]}"
+    )
     assert -done.returncode in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS), done.returncode
 
 
@@ -140,8 +143,12 @@ def test_several_rule_sets_in_one_process_interleaved(tmp_path):
     sets = [
         _variant(tmp_path, "a", "a"),
         _variant(tmp_path, "b", "b"),
-        _variant(tmp_path, "c", "c", ("00-ruleset.yaml", "  - id: age.self_consent\n    value: 16\n",
-                                      "  - id: age.self_consent\n    value: 15\n")),
+        _variant(
+            tmp_path,
+            "c",
+            "c",
+            ("00-ruleset.yaml", "  - id: age.self_consent\n    value: 16\n", "  - id: age.self_consent\n    value: 15\n"),
+        ),
     ]
     done = run_python(SEVERAL, 200, *sets, env=cli_env(**POISON), timeout=180)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-3000:]}"
@@ -204,8 +211,10 @@ def test_what_durable_rejects_is_a_durable_error_not_a_crash():
     lines = done.stdout.splitlines()
     assert len(lines) == 3, done.stdout
     assert lines[0].startswith("DurableError: durable-rules rejected the compiled rule set") and "(unknown operator)" in lines[0]
-    assert lines[1].startswith("DurableError: durable-rules could not take the fact") and \
-        "(a fact has too many properties)" in lines[1]
+    assert (
+        lines[1].startswith("DurableError: durable-rules could not take the fact")
+        and "(a fact has too many properties)" in lines[1]
+    )
     assert len(lines[1]) < 300, "the fact is echoed cut short"
     assert lines[2] == "after: ['r#0']", "the engine still works after the errors"
 

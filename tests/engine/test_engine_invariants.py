@@ -1,4 +1,5 @@
 """Issue 3 invariants over the whole reachable interview (every path, real engine)."""
+
 from __future__ import annotations
 
 from engine.invariants import check_all
@@ -8,8 +9,10 @@ def test_invariants_hold_on_every_reachable_path(ruleset):
     """Every path with the plain-Python evaluator of the compiled rules, and every 8th path
     also with durable-rules, which must give the identical decision."""
     report = check_all(ruleset, workers=2, backend="python", cross_check_every=8)
-    print(f"\ninvariants: {report.paths} paths ({report.concrete} concrete answer sets) in {report.seconds:.1f} s, "
-          f"{report.cross_checked} cross-checked with durable-rules")
+    print(
+        f"\ninvariants: {report.paths} paths ({report.concrete} concrete answer sets) in {report.seconds:.1f} s, "
+        f"{report.cross_checked} cross-checked with durable-rules"
+    )
     assert report.cross_checked > report.paths // 10
     assert report.paths > 1000
     assert not report.failures, "\n".join(f"{problems}: {answers}" for answers, problems in report.failures[:10])

@@ -7,6 +7,7 @@ The same differential test runs on a copy of the rules whose age range is the wh
 durable-rules represents exactly (+-(2^53-1)), with conditions at its very ends: an int beyond
 2^63 once made the two backends disagree (wrong advice), the bound now keeps them together.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,8 +21,9 @@ from engine import AnswerError, decide, load_ruleset, parse_answers
 from engine.conditions import kleene
 from engine.reference import derived_value, relevance
 
-SETTINGS = settings(max_examples=120, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def same_decision(rs, answers):
@@ -49,16 +51,19 @@ def test_durable_agrees_with_python_on_complete_interviews(ruleset):
     def check(answers):
         d = same_decision(ruleset, answers)
         assert d.advice is not None, f"a completed interview gave no advice: {answers}"
+
     check()
 
 
 def test_durable_agrees_with_python_on_partial_answer_sets(ruleset):
     """Random subsets of the vocabulary (relevant or not, complete or not) and interviews
     broken off early: the same questions still needed, the same advice when there is one."""
+
     @SETTINGS
     @given(answers=st.one_of(answers_strategy(ruleset), interview_strategy(ruleset, stop_early=True)))
     def check(answers):
         same_decision(ruleset, answers)
+
     check()
 
 
@@ -73,6 +78,7 @@ def test_every_boundary_age_agrees(ruleset):
             return
         for age in ages:
             same_decision(ruleset, {**answers, "client.age": age})
+
     check()
 
 
@@ -88,6 +94,7 @@ def test_assertion_order_does_not_change_the_fired_rules(ruleset):
         assert again.to_json() == first.to_json() == backwards.to_json()
         assert first.advice is not None
         assert again.advice.fired == first.advice.fired == backwards.advice.fired
+
     check()
 
 
@@ -108,13 +115,20 @@ def test_missing_questions_are_relevant_and_citations_exist(ruleset):
         for step in d.advice.explanation:
             assert all(s in ruleset.sources for s in step.cites)
         assert set(d.advice.allowed) | {w.category for w in d.advice.withheld} == set(walk.known.get("share.data", []))
+
     check()
 
 
 def test_bad_answers_are_input_errors_not_crashes(ruleset):
-    junk = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=8),
-                     st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=3),
-                     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+    junk = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(),
+        st.text(max_size=8),
+        st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=3),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
 
     @SETTINGS
     @given(raw=st.dictionaries(st.sampled_from([q.fact for q in ruleset.questions] + ["bogus.fact", ""]), junk, max_size=6))
@@ -125,6 +139,7 @@ def test_bad_answers_are_input_errors_not_crashes(ruleset):
             assert exc.allowed and exc.problems and str(exc)
             return
         same_decision(ruleset, answers)
+
     check()
 
 
@@ -156,8 +171,11 @@ EXTREME_RULES = f"""
 @pytest.fixture(scope="module")
 def extreme_ruleset(tmp_path_factory):
     rules = copy_rules(tmp_path_factory.mktemp("extreme"))
-    edit(rules / "10-questions.yaml", "    min: 0\n    max: age.youth_care_last\n",
-         f"    min: -{MAX_SAFE_INT}\n    max: {MAX_SAFE_INT}\n")
+    edit(
+        rules / "10-questions.yaml",
+        "    min: 0\n    max: age.youth_care_last\n",
+        f"    min: -{MAX_SAFE_INT}\n    max: {MAX_SAFE_INT}\n",
+    )
     text = (rules / "50-conditions.yaml").read_text(encoding="utf-8")
     (rules / "50-conditions.yaml").write_text(text.rstrip("\n") + "\n" + EXTREME_RULES, encoding="utf-8")
     return load_ruleset(rules, use_cache=False)
@@ -187,13 +205,18 @@ def test_durable_agrees_with_python_at_the_ends_of_the_integer_range(extreme_rul
         assert ("cond.test-extreme-high" in fired) == (age >= EDGE)
         assert ("cond.test-extreme-low" in fired) == (age < -EDGE)
         assert ("cond.test-extreme-equal" in fired) == (age == MAX_SAFE_INT)
+
     check()
 
 
 def test_each_end_of_the_integer_range_agrees(extreme_ruleset):
     """Every boundary integer of the extreme range on one fixed police case, both backends."""
     rs = extreme_ruleset
-    base = {"professional.role": "jeugdhulpverlener", "share.recipient": "police", "share.purpose": "protection",
-            "share.data": ["identity"]}
+    base = {
+        "professional.role": "jeugdhulpverlener",
+        "share.recipient": "police",
+        "share.purpose": "protection",
+        "share.data": ["identity"],
+    }
     for age in boundary_integers(rs, "client.age"):
         same_decision(rs, {**base, "client.age": age})

@@ -1,6 +1,7 @@
 """Scenario tests beside the rules (engine/scenarios.py): the bundled scenarios pass and cover
 every rule, source and outcome; a wrong or malformed scenario fails on its own with a
 positioned message while the others run."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -2,6 +2,7 @@
 fire, the nearest way they could and the answer that blocks it, and turns blockers into
 next steps when the advice is not to share. Each suggestion must be a real way forward: with
 the blocking answers changed as suggested, that route fires and its outcome is the advice."""
+
 from __future__ import annotations
 
 from engine_helpers import complete_interview, interview_strategy
@@ -10,8 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from engine import decide
 from engine.reference import firings, relevance
 
-POLICE = {"professional.role": "jeugdhulpverlener", "share.recipient": "police", "share.purpose": "protection",
-          "client.age": 15, "client.authority": "parents", "share.requested": True, "share.data": ["identity"]}
+POLICE = {
+    "professional.role": "jeugdhulpverlener",
+    "share.recipient": "police",
+    "share.purpose": "protection",
+    "client.age": 15,
+    "client.authority": "parents",
+    "share.requested": True,
+    "share.data": ["identity"],
+}
 
 
 def test_a_police_request_without_an_order(ruleset):
@@ -80,6 +88,7 @@ def test_every_suggestion_is_a_way_forward(ruleset):
         if d.advice.verdict != "share":
             facts = {b.fact for w in d.advice.why_not for b in w.blockers}
             assert {n.fact for n in d.advice.next_steps if n.kind == "unblock"} == facts
+
     check()
 
 
