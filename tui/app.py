@@ -3,8 +3,10 @@
 Start-up rule: nothing from ``engine`` or ``audit`` is imported at module scope. The rule set is
 loaded in a worker thread after the first screen has been painted; an action asked for while the
 rules load (ctrl+n, resume) waits and runs once they are ready. Start-up checks (``startup_checks``)
-run with the rules and can refuse the interview with a message -- the place where a rule-set
-release that fails verification will stop it.
+run with the rules and can refuse the interview with a message. A configured rule-set release
+(``tui.organisation``) is verified in the same thread: one that fails refuses the interview
+with its reason code and whom to ask. A configured organisation store gets the records through
+a background outbox; the start page shows how many wait.
 
 Screens get what they need in ``__init__`` and post messages (``tui.messages``); the App asks
 ``tui.flow`` where to go and shows it (``tui.pages``). While the App moves to another page it
@@ -28,6 +30,7 @@ from textual.screen import Screen
 from tui import messages
 from tui.case_store import CaseStore, utc_now
 from tui.lang import LANGUAGES, Catalog
+from tui.organisation import Place, Recorder, Refused, StoreState, open_release, place_for
 from tui.pages import Pages
 from tui.screens.base import Localized, translate_bindings
 from tui.screens.start import StartPage, StartScreen
@@ -63,7 +66,8 @@ class DeelwijzerApp(Pages, App[int]):
     def __init__(self, *, home: Path | None = None, rules_dir: Path | None = None,
                  ruleset: Any = None, clock: Callable[[], datetime] = utc_now,
                  new_case_id: Callable[[datetime], str] | None = None,
-                 load_in_thread: bool = True, startup_checks: Iterable[StartupCheck] = ()) -> None:
+                 load_in_thread: bool = True, startup_checks: Iterable[StartupCheck] = (),
+                 place: Place | None = None) -> None:
         self.home = Path(home) if home is not None else data_home()
         self.settings = Settings.load(self.home)
         self.first_use = not self.settings.exists(self.home)
@@ -73,6 +77,13 @@ class DeelwijzerApp(Pages, App[int]):
         self.clock = clock
         self.store = CaseStore(self.home, clock=clock, new_id=new_case_id)
         self.rules_dir = rules_dir
+        self.place = place if place is not None else place_for(self.settings, self.home)
+        self.release: dict[str, Any] | None = None      # the verified release the advice rests on
+        self.release_lines: dict[str, str] = {}
+        self.refused: Refused | None = None
+        self.recorder: Recorder | None = None
+        self.store_state: StoreState | None = None
+        self.store_problem: str | None = None
         self.rs: Any = ruleset
         self.engine: Any = None
         self.rules_error: str | None = None
@@ -112,9 +123,17 @@ class DeelwijzerApp(Pages, App[int]):
         try:
             import engine as engine_mod
 
-            if rs is None:
+            if rs is None and self.place.release_dir is not None:
+                try:
+                    released = open_release(self.place)
+                except Refused as exc:
+                    self.refused = exc
+                    refusal = f"{exc.code}: {exc.message}"
+                else:
+                    rs, self.release, self.release_lines = released.ruleset, released.release, released.lines
+            elif rs is None:
                 rs = engine_mod.load_ruleset(self.rules_dir)
-            for check in self.startup_checks:
+            for check in self.startup_checks if refusal is None else ():
                 refusal = refusal or check(rs)
         except Exception as exc:
             problems = getattr(exc, "problems", None)
@@ -124,6 +143,65 @@ class DeelwijzerApp(Pages, App[int]):
             self.call_from_thread(self._rules_loaded, engine_mod, rs, error, refusal)
         else:
             self._rules_loaded(engine_mod, rs, error, refusal)
+        if refusal is None and error is None:
+            self._open_store()
+
+    # -- the organisation store --------------------------------------------------------
+    def _open_store(self) -> None:
+        """With a store configured: open the outbox and push what waits from earlier sessions
+        (blocking, so this runs in the rules' worker thread; the count shows meanwhile)."""
+        if self.place.store_url is None or self.recorder is not None:
+            return
+        try:
+            self.recorder = Recorder(self.place, on_change=lambda state: self.post_message(messages.StoreChanged(state)))
+        except Exception as exc:  # a bad URL, an unreadable local log: records still go nowhere else
+            self.post_message(messages.StoreChanged(StoreState(0, error=str(exc))))
+            self.store_problem = str(exc)
+            return
+        self.post_message(messages.StoreChanged(self.recorder.state()))
+        try:
+            self.recorder.push_waiting()
+        except Exception as exc:  # the local log cannot be read: say so; the outbox stays usable
+            self.post_message(messages.StoreChanged(StoreState(0, error=str(exc))))
+
+    def on_store_changed(self, message: messages.StoreChanged) -> None:
+        from tui.screens.recorded import RecordedScreen
+
+        state = self.store_state = message.state
+        self.refresh_start()
+        if state.pending:
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, RecordedScreen):
+                screen.store_changed(state.waiting, state.error, state.alarm)
+
+    def store_status(self) -> list[str]:
+        state, t = self.store_state, self.cat.t
+        if self.place.store_url is None:
+            return []
+        if self.store_problem:
+            return ["✖ " + t("start.store_unusable", error=self.store_problem)]
+        if state is None:
+            return ["… " + t("start.store_connecting")]
+        lines = []
+        if state.alarm:
+            lines.append("✖ " + t("start.store_alarm", alarm=state.alarm))
+        if state.waiting:
+            line = "⏳ " + self.cat.n("start.store_waiting", state.waiting)
+            if state.error:
+                line += " " + t("start.store_away", error=state.error)
+            lines.append(line)
+        elif state.error:
+            lines.append("⚠ " + t("start.store_unreachable"))
+        elif not state.alarm:
+            lines.append("✔ " + t("start.store_ok"))
+        return lines
+
+    def close_store(self, timeout: float = 5.0) -> None:
+        """At the end of the session: let the outbox finish a push under way (briefly), then stop it."""
+        if self.recorder is not None:
+            self.recorder.close(timeout)
+            self.recorder = None
 
     def _rules_loaded(self, engine_mod: Any, rs: Any, error: str | None, refusal: str | None) -> None:
         self.engine = engine_mod
@@ -139,6 +217,10 @@ class DeelwijzerApp(Pages, App[int]):
             self.notify(self._rules_problem(), severity="error", timeout=10)
 
     def _rules_problem(self) -> str:
+        if self.refused is not None:  # in the language on screen now
+            exc = self.refused
+            return self.cat.t("start.release_refused", code=exc.code, message=exc.message,
+                              what=exc.what_to_do.get(self.cat.lang, exc.what_to_do["nl"]))
         if self.refusal:
             return self.cat.t("start.refused", reason=self.refusal)
         return self.cat.t("start.rules_error", error=self.rules_error or "")
@@ -150,7 +232,10 @@ class DeelwijzerApp(Pages, App[int]):
             return ["✖ " + self._rules_problem()]
         if self.rs is None:
             return ["… " + self.cat.t("start.rules_loading")]
-        return [self.cat.t("start.rules_ok", name=self.rs.name, version=self.rs.version)]
+        lines = [self.cat.t("start.rules_ok", name=self.rs.name, version=self.rs.version)]
+        if self.release_lines:
+            lines.append(self.release_lines.get(self.cat.lang, self.release_lines["nl"]))
+        return lines + self.store_status()
 
     # -- typed-ahead keys ---------------------------------------------------------------
     def _holding(self) -> bool:
@@ -291,7 +376,10 @@ class DeelwijzerApp(Pages, App[int]):
 
 def run_app(**kwargs: Any) -> int:
     app = DeelwijzerApp(**kwargs)
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        app.close_store()   # the records are in the local log already; this waits briefly for the push
     if app.exit_message:
         print(app.exit_message)
     return 0 if result is None else int(result)

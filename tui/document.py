@@ -144,6 +144,9 @@ def build(*, view: DecisionView, rs: Any, answers: dict[str, Any], confirmed: li
         proof.add(t("dossier.not_recorded"))
     rsm = view.ruleset
     proof.add(t("dossier.ruleset", name=rsm["name"], version=rsm["version"], fingerprint=rsm["fingerprint"]))
+    if record:
+        release = record.get("release")
+        proof.add(t("dossier.release", statement=release) if release else t("dossier.unreleased"))
     blocks.append(proof)
     title = t("dossier.title")
     footer = t("dossier.concept_footer") if concept else t("dossier.footer", id=record.get("record_id", "") if record else "")

@@ -105,3 +105,11 @@ class CloseCase(Message):
 
 class Quit(Message):
     pass
+
+
+class StoreChanged(Message):
+    """The organisation store's state changed (a push ran; posted from the outbox's thread)."""
+
+    def __init__(self, state: Any) -> None:
+        super().__init__()
+        self.state = state   # tui.organisation.StoreState

@@ -442,7 +442,8 @@ class Pages(_Base):  # type: ignore[misc, valid-type]
             return
         signer = Signer(key_file=self.key_file, log_path=self.log_path, decision=iv.decision,
                         answers=iv.recorded_answers(), actor=self.actor(), case_id=iv.case.id,
-                        weighing=iv.case.weighing, clock=self.clock)
+                        weighing=iv.case.weighing, clock=self.clock, release=self.release,
+                        recorder=self.recorder)
         await self.push_screen(PassphraseScreen(self.cat, signer), callback=self._signed)
 
     def _signed(self, record: Any) -> None:

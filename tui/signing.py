@@ -52,6 +52,11 @@ class SignedRecord:
     ruleset_fingerprint: str
     key_file: str
     checkpoint_error: str | None = None
+    release: str | None = None          # the signed statement's digest; None: rules not released
+    store_waiting: int | None = None    # records waiting for the organisation store; None: no store
+    store_error: str | None = None      # why the store could not take it now (it waits, nothing lost)
+    store_alarm: str | None = None      # the store holds a record differently: report to IT
+    store_pending: bool = False         # the outbox's thread is sending it now
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +74,8 @@ class Signer:
     case_id: str
     weighing: str
     clock: Callable[[], datetime]
+    release: dict[str, Any] | None = None   # the verified release the advice rests on (None: plain rules)
+    recorder: Any = None                    # tui.organisation.Recorder when a store is configured
 
     def __call__(self, passphrase: bytes) -> SignedRecord:
         try:
@@ -85,9 +92,14 @@ class Signer:
         key = audit.keys.load_signing_key(self.key_file, passphrase)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         weighing = self.weighing if self.weighing.strip() else None
-        appended = audit.record_decision(
-            self.log_path, key, decision=self.decision.to_json(lang="nl"), answers=self.answers,
-            actor=self.actor, case_ref_source=self.case_id, weighing=weighing)
+        decision = {**self.decision.to_json(lang="nl"), "release": self.release}
+        store = None
+        if self.recorder is not None:
+            appended, store = self.recorder.record(key, decision=decision, answers=self.answers, actor=self.actor,
+                                                   case_ref_source=self.case_id, weighing=weighing)
+        else:
+            appended = audit.record_decision(self.log_path, key, decision=decision, answers=self.answers,
+                                             actor=self.actor, case_ref_source=self.case_id, weighing=weighing)
         # End of this session's writing: a signed checkpoint (size + Merkle root) that an auditor
         # can keep, so a later deletion of the tail becomes detectable.
         checkpoint_error = None
@@ -102,7 +114,12 @@ class Signer:
             weighing_hash=key.weighing_hash(weighing) if weighing else None,
             log=str(self.log_path), signed_at=self.clock().astimezone().isoformat(timespec="seconds"),
             ruleset_fingerprint=str(self.decision.ruleset.fingerprint), key_file=str(self.key_file),
-            checkpoint_error=checkpoint_error)
+            checkpoint_error=checkpoint_error,
+            release=str(self.release["statement"]) if self.release else None,
+            store_waiting=store.waiting if store is not None else None,
+            store_error=store.error if store is not None else None,
+            store_alarm=store.alarm if store is not None else None,
+            store_pending=store.pending if store is not None else False)
 
 
 @dataclass(frozen=True)

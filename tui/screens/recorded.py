@@ -54,10 +54,34 @@ class RecordedScreen(ScrollBody, BaseScreen[None]):
                 info.append(self.t(label) + " ", style="bold")
                 info.append(f"{value}\n")
             yield Static(info, classes="block", id="record-info")
+            yield Static(self._store_text(), classes="block", id="store-status")
             yield Static("! " + self.t("recorded.no_back"), classes="notice", id="no-back")
             yield Static(self.t("recorded.dossier_hint"), classes="hint")
             yield from advice_widgets(view.advice, self.cat)
         yield Footer(compact=True)
+
+    def _store_text(self) -> Text:
+        """The organisation store: sent, being sent, or waiting (it is in the local log: nothing is lost)."""
+        record, text = self.record, Text()
+        waiting = record.get("store_waiting")
+        if waiting is None and not record.get("store_alarm"):
+            return text
+        text.append(self.t("recorded.store") + " ", style="bold")
+        if record.get("store_alarm"):
+            text.append("✖ " + self.t("recorded.store_alarm", alarm=record["store_alarm"]))
+        elif record.get("store_pending"):
+            text.append(self.t("recorded.store_sending"))
+        elif record.get("store_error") or waiting:
+            text.append(self.tn("recorded.store_waiting", int(waiting or 1)))
+        else:
+            text.append(self.t("recorded.store_sent"))
+        return text
+
+    def store_changed(self, waiting: int, error: str | None, alarm: str | None) -> None:
+        """A push ran (the App passes it on): say where the record is now."""
+        self.record = {**self.record, "store_waiting": waiting, "store_error": error, "store_pending": False,
+                       "store_alarm": alarm or self.record.get("store_alarm")}
+        self.query_one("#store-status", Static).update(self._store_text())
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#recorded-body"))
