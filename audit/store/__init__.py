@@ -1,0 +1,1 @@
+"""The organisation store on PostgreSQL (docs/store.md)."""
