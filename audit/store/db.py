@@ -14,7 +14,6 @@ error that reaches a caller is a ``StoreError`` (or, for a record that does not 
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +23,8 @@ from psycopg import conninfo
 
 from audit.codes import Code
 from audit.errors import StoreError
+from audit.store.url import is_store_url as is_store_url
+from audit.store.url import redact as redact
 
 SCHEMA = "deelwijzer"
 SCHEMA_VERSION = 1
@@ -32,7 +33,6 @@ AUDITOR_ROLE = "deelwijzer_auditor"
 ORG_LOCK = 0x6465656C776A7A72  # "deelwjzr": the advisory lock that serialises appends (docs/store.md)
 CONNECT_TIMEOUT = 10           # seconds, unless the URL says otherwise
 STATEMENT_TIMEOUT_MS = 120_000  # a hung server gives an error, never a hang
-URL_PREFIXES = ("postgresql://", "postgres://")
 
 # SQLSTATEs raised by the store's own functions (schema.py): class "DW" is not used by PostgreSQL.
 SQLSTATE_CHAIN = "DW001"        # the record does not continue the stored chain of its log
@@ -40,21 +40,6 @@ SQLSTATE_CONFLICT = "DW002"     # another record is stored at that position
 SQLSTATE_ISOLATION = "DW003"    # appends need READ COMMITTED
 SQLSTATE_NOT_RECORD = "DW004"   # the line is not a record envelope
 SQLSTATE_APPEND_ONLY = "DW010"  # UPDATE, DELETE or TRUNCATE refused by the trigger
-
-_PASSWORD_IN_URL = re.compile(r"(?P<pre>(?:postgres|postgresql)://[^:/@?#]*):[^@/?#]*@")
-_PASSWORD_PARAM = re.compile(r"(?P<pre>[?&]password=)[^&#]*", re.IGNORECASE)
-
-
-def is_store_url(text: object) -> bool:
-    """True when ``text`` names a store (a ``postgresql://`` or ``postgres://`` URL), not a file."""
-    return isinstance(text, str) and text.startswith(URL_PREFIXES)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and reports."""
-    url = _PASSWORD_IN_URL.sub(lambda m: m.group("pre") + ":***@", url)
-    return _PASSWORD_PARAM.sub(lambda m: m.group("pre") + "***", url)
-
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__

@@ -72,6 +72,7 @@ class PushResult:
     torn: bool = False                # the local log ends in an incomplete line (not pushed; `audit repair`)
     failure: PushFailure | None = None  # a record that does not verify or conflicts: an alarm
     chunks: int = 0                   # transactions committed
+    error_code: Code | None = None    # the reason code of ``error``
 
 
 # --- the state file ---------------------------------------------------------------------------
