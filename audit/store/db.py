@@ -67,7 +67,7 @@ def connect(url: str, *, connect_timeout: float | None = None) -> psycopg.Connec
     try:
         return psycopg.connect(url, **extra)
     except psycopg.Error as exc:
-        raise StoreError(f"cannot connect to the store {redact(url)}: {_first_line(exc)}. Check that PostgreSQL runs "
+        raise StoreError(f"cannot connect to the store {redact(url)} ({_first_line(exc)}). Check that PostgreSQL runs "
                          f"and is reachable, and that the URL (host, port, database, user; password in ~/.pgpass "
                          f"or PGPASSWORD) is right: `pg_isready -d URL` tells", Code.STORE_UNAVAILABLE) from None
 
