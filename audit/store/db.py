@@ -76,8 +76,8 @@ def translate(exc: psycopg.Error, url: str, doing: str, committed: str = "") -> 
     """A psycopg error as a StoreError with the reason code the caller reports."""
     state = getattr(exc.diag, "sqlstate", None) or exc.sqlstate or ""
     where = redact(url)
-    detail = _first_line(exc)
-    after = f" {committed}" if committed else ""
+    detail = (exc.diag.message_primary or "").strip() or _first_line(exc)
+    after = f" {committed};" if committed else ""
     if state in (SQLSTATE_CHAIN, SQLSTATE_CONFLICT):
         return StoreError(f"{where}: {detail}", Code.STORE_CONFLICT)
     if state == "23505":  # unique_violation: a record id (or position) already taken by another record

@@ -259,31 +259,41 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
     start = head if head is not None else 0   # resend the stored head: the store checks it is the same record
     reader = _start_reader(log_path, store_id, log_id, start)
     new = present = chunks = 0
+    agreed = -1                               # the highest seq known to be stored exactly as in the local log
     expected, prev_leaf = start, None
     last: tuple[int, int] | None = None       # (seq, offset) of the last line read
     batch: list[bytes] = []
     batch_bytes = 0
     batch_last: tuple[int, int] | None = None
     failure: PushFailure | None = None
-    done = f"{log_path}: nothing was committed yet"
+    done = f"no record of {log_path} was stored yet"
 
-    def flush() -> None:
-        nonlocal new, present, chunks, batch, batch_bytes, done
-        if not batch:
-            return
-        first_seq = expected - len(batch)
-        try:
-            with db.errors(url, f"store records {first_seq}..{expected - 1} of log {log_id}",
-                           committed=f"{new} record(s) of {log_path} were stored before"):
-                got = conn.execute(f"SELECT inserted, present FROM {db.SCHEMA}.push(%s, %s, %s)",
-                                   (log_id, first_seq, batch)).fetchone()
-        finally:
-            batch, batch_bytes = [], 0
+    def send(lines: list[bytes], first_seq: int) -> None:
+        nonlocal new, present, chunks, agreed, done
+        with db.errors(url, f"store records {first_seq}..{first_seq + len(lines) - 1} of log {log_id}",
+                       committed=done + " (the next push finds out whether the last one was)"):
+            got = conn.execute(f"SELECT inserted, present FROM {db.SCHEMA}.push(%s, %s, %s)",
+                               (log_id, first_seq, lines)).fetchone()
         assert got is not None
         new += int(got[0])
         present += int(got[1])
         chunks += 1
+        agreed = first_seq + len(lines) - 1
         done = f"{new} record(s) of {log_path} were stored before"
+
+    def flush() -> None:
+        nonlocal batch, batch_bytes
+        if not batch:
+            return
+        lines, first_seq = batch, expected - len(batch)
+        batch, batch_bytes = [], 0
+        try:
+            send(lines, first_seq)
+        except StoreError as exc:
+            if exc.code is not Code.STORE_CONFLICT or len(lines) == 1:
+                raise
+            for i, line in enumerate(lines):  # the same lines in the same order, one per transaction:
+                send([line], first_seq + i)   # what comes before the conflicting record is stored
         if batch_last is not None:
             _write_state(log_path, store_id, _StoreState(url=db.redact(url), log_id=log_id, seq=batch_last[0],
                                                          offset=batch_last[1]))
@@ -332,13 +342,17 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
     if head is not None and (local_last is None or local_last < head) and failure is None:
         # the local log ends before the store's head of it: the local copy was cut or restored
         failure, behind = _check_behind(log_path, url, conn, log_id, head, trust)
+        if failure is None:
+            agreed = head - behind
     with db.errors(url, "count the stored records of this log", committed=done):
-        row = conn.execute(f"SELECT count(*), max(seq) FROM {db.SCHEMA}.records WHERE log_id = %s",
-                           (log_id,)).fetchone()
+        row = conn.execute(f"SELECT count(*) FROM {db.SCHEMA}.records WHERE log_id = %s", (log_id,)).fetchone()
     stored = int(row[0]) if row else 0
-    stored_head = int(row[1]) if row and row[1] is not None else -1
     local_end = _local_last_seq(log_path, reader, last)
-    waiting = max(0, local_end - stored_head) if local_end is not None else 0
+    if failure is not None and failure.code is Code.STORE_CONFLICT and agreed < start:
+        agreed = _fork_point(log_path, url, conn, log_id)
+        failure = PushFailure(failure.code, f"{failure.message} (the store and the local log agree up to seq {agreed}; "
+                                            f"they differ from seq {agreed + 1})", failure.line)
+    waiting = max(0, local_end - agreed) if local_end is not None else 0
     return PushResult(new, waiting, None, present - (1 if head is not None and present else 0), log_id, store_id,
                       stored, behind, reader.torn, failure, chunks)
 
@@ -388,6 +402,20 @@ def _check_behind(log_path: Path, url: str, conn: psycopg.Connection[Any], log_i
         return PushFailure(Code.STORE_CONFLICT, f"the store holds another record at seq {rec['seq']} of log {log_id} "
                                                 f"than the local log's last line: the log forked", None), 0
     return None, head - int(rec["seq"])
+
+
+def _fork_point(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str) -> int:
+    """The highest seq up to which the store and the local log hold the same lines (-1: none)."""
+    agreed = -1
+    with db.errors(url, "compare the local log with the store"), conn.transaction():
+        with conn.cursor(name="deelwijzer_fork_point", binary=True) as cur:
+            cur.itersize = 1000
+            cur.execute(f"SELECT seq, line FROM {db.SCHEMA}.records WHERE log_id = %s ORDER BY seq", (log_id,))
+            for (seq, stored), (_off, line) in zip(cur, _Reader(log_path).lines()):
+                if int(seq) != agreed + 1 or bytes(stored) != line:
+                    break
+                agreed = int(seq)
+    return agreed
 
 
 def _local_last_seq(log_path: Path, reader: _Reader, last: tuple[int, int] | None) -> int | None:
