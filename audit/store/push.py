@@ -407,14 +407,14 @@ def _check_behind(log_path: Path, url: str, conn: psycopg.Connection[Any], log_i
 def _fork_point(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str) -> int:
     """The highest seq up to which the store and the local log hold the same lines (-1: none)."""
     agreed = -1
-    with db.errors(url, "compare the local log with the store"), conn.transaction():
-        with conn.cursor(name="deelwijzer_fork_point", binary=True) as cur:
-            cur.itersize = 1000
-            cur.execute(f"SELECT seq, line FROM {db.SCHEMA}.records WHERE log_id = %s ORDER BY seq", (log_id,))
-            for (seq, stored), (_off, line) in zip(cur, _Reader(log_path).lines()):
-                if int(seq) != agreed + 1 or bytes(stored) != line:
-                    break
-                agreed = int(seq)
+    with db.errors(url, "compare the local log with the store"), conn.transaction(), \
+            conn.cursor(name="deelwijzer_fork_point", binary=True) as cur:
+        cur.itersize = 1000
+        cur.execute(f"SELECT seq, line FROM {db.SCHEMA}.records WHERE log_id = %s ORDER BY seq", (log_id,))
+        for (seq, stored), (_off, line) in zip(cur, _Reader(log_path).lines()):
+            if int(seq) != agreed + 1 or bytes(stored) != line:
+                break
+            agreed = int(seq)
     return agreed
 
 

@@ -18,9 +18,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "audit"))  # audit_helpers
 
-from audit.keys import SigningKey  # noqa: E402
-from audit.store.schema import init_store  # noqa: E402
-from audit.store.tempcluster import ClusterError, TempCluster  # noqa: E402
+from audit.keys import SigningKey
+from audit.store.schema import init_store
+from audit.store.tempcluster import ClusterError, TempCluster
 
 WRITER, AUDITOR = "laptop_writer", "the_auditor"
 _DB = itertools.count(1)
