@@ -85,6 +85,9 @@ def cmd_verify(args: Any) -> int:
     failures, warnings = rep.failure_count(), rep.warning_count()
     result = "PASS" if rep.ok and not warnings else ("WARN" if rep.ok else "FAIL")
     authenticated = safe(rep.trusted_keys_authenticated) if rep.trusted_keys_authenticated else "no"
+    if org.waiting:
+        out.write(f"{safe(url)}: note: {org.waiting} record(s) are stored but not yet in the organisation sequence (a "
+                  f"push was interrupted); the next push or `deelwijzer audit checkpoint URL` adds them\n")
     out.write(f"RESULT: {result} store_id={org.store_id or '-'} logs={len(rep.logs)} records={org.records} "
               f"failures={failures} warnings={warnings} org_root={org.root or '-'} org_head={org.head or '-'} "
               f"anchored={org.anchored} checkpoints_checked={org.checkpoints_checked}"
@@ -110,7 +113,7 @@ def cmd_pin(args: Any) -> int:
         try:
             with db.errors(args.log, "read the logs' genesis records"):
                 rows = conn.execute(f"SELECT log_id::text, line FROM {db.SCHEMA}.records WHERE seq = 0 "
-                                    f"ORDER BY org_seq").fetchall()
+                                    f"ORDER BY arrival").fetchall()
         finally:
             conn.close()
         bad = 0
@@ -181,14 +184,14 @@ def cmd_show(args: Any) -> int:
     from audit import envelope, record
     from audit.errors import AuditError
     from audit.store import db
-    from audit.store.orgcheckpoint import org_rows
+    from audit.store.orgcheckpoint import record_rows
     from cli.audit_cmd import _show_text
     where, params = [], []
     if args.id is not None:
-        where.append("record_id::text = %s")
+        where.append("r.record_id::text = %s")
         params.append(args.id)
     if args.log_id is not None:
-        where.append("log_id::text = %s")
+        where.append("r.log_id::text = %s")
         params.append(args.log_id)
     found = False
     try:
@@ -201,14 +204,14 @@ def cmd_show(args: Any) -> int:
             conn.read_only = True
             with db.errors(args.log, "read the records"), conn.transaction():
                 clause = ("WHERE " + " AND ".join(where)) if where else ""
-                for org_seq, log_id, seq, line in org_rows(conn, "org_seq, log_id::text, seq, line", clause,
-                                                           tuple(params)):
+                for org_seq, log_id, seq, line in record_rows(conn, "s.org_seq, r.log_id::text, r.seq, r.line", clause,
+                                                              tuple(params)):
                     try:
                         payload, _kid, _sig = envelope.parse(bytes(line), envelope.RECORD_TYPE)
                         rec = record.parse_payload(payload)
                     except AuditError as exc:
                         if args.id is None:
-                            sys.stdout.write(f"organisation record {org_seq}: unreadable record ({exc.code}: "
+                            sys.stdout.write(f"log {log_id} line {seq + 1}: unreadable record ({exc.code}: "
                                              f"{safe(exc.message)})\n")
                         continue
                     found = True
@@ -216,8 +219,9 @@ def cmd_show(args: Any) -> int:
                         sys.stdout.write(json.dumps({"org_seq": org_seq, "log_id": log_id, "line": seq + 1,
                                                      "record": rec}, ensure_ascii=True) + "\n")
                     else:
-                        sys.stdout.write(_show_text(seq + 1, rec)
-                                         + f"  store      organisation record {org_seq}, log {log_id}\n")
+                        place = f"organisation record {org_seq}" if org_seq is not None else \
+                            "not yet in the organisation sequence"
+                        sys.stdout.write(_show_text(seq + 1, rec) + f"  store      {place}, log {log_id}\n")
         finally:
             conn.close()
         if args.id is not None and not found:

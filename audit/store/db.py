@@ -30,7 +30,7 @@ SCHEMA = "deelwijzer"
 SCHEMA_VERSION = 1
 WRITER_ROLE = "deelwijzer_writer"
 AUDITOR_ROLE = "deelwijzer_auditor"
-ORG_LOCK = 0x6465656C776A7A72  # "deelwjzr": the advisory lock that serialises appends (docs/store.md)
+ORG_LOCK = 0x6465656C776A7A72  # "deelwjzr": the organisation lock: shared by inserts, exclusive for sequence()
 CONNECT_TIMEOUT = 10           # seconds, unless the URL says otherwise
 STATEMENT_TIMEOUT_MS = 120_000  # a hung server gives an error, never a hang
 
@@ -39,6 +39,7 @@ SQLSTATE_CHAIN = "DW001"        # the record does not continue the stored chain 
 SQLSTATE_CONFLICT = "DW002"     # another record is stored at that position
 SQLSTATE_ISOLATION = "DW003"    # appends need READ COMMITTED
 SQLSTATE_NOT_RECORD = "DW004"   # the line is not a record envelope
+SQLSTATE_SEQUENCE = "DW005"     # the organisation sequence only grows by its next record
 SQLSTATE_APPEND_ONLY = "DW010"  # UPDATE, DELETE or TRUNCATE refused by the trigger
 
 def _first_line(exc: BaseException) -> str:
@@ -91,7 +92,7 @@ def translate(exc: psycopg.Error, url: str, doing: str, committed: str = "") -> 
     if state == "42501":  # insufficient_privilege
         return StoreError(f"{where}: the database user may not {doing}: {detail}. Writers log in as members of "
                           f"{WRITER_ROLE}, auditors of {AUDITOR_ROLE} (docs/store.md)", Code.STORE_NOT_READY)
-    if state == SQLSTATE_APPEND_ONLY:
+    if state in (SQLSTATE_APPEND_ONLY, SQLSTATE_SEQUENCE):
         return StoreError(f"{where}: {detail}", Code.STORE_NOT_READY)
     if state in ("57014", "55P03"):  # query_canceled (statement_timeout), lock_not_available
         return StoreError(f"{where} did not answer in time while it was asked to {doing} ({detail});{after} "

@@ -1,6 +1,7 @@
 """Organisation checkpoints: a signed RFC 6962 tree head over the store's organisation-wide sequence.
 
-The leaves are the records of every professional's log in the order of ``org_seq`` (1, 2, ...),
+The leaves are the records of every professional's log in the order of the store's organisation
+sequence (``org_seq`` 1, 2, ...; ``audit.store.schema``),
 each leaf the record's own RFC 6962 leaf hash ``SHA-256(0x00 || payload)`` -- computed from the
 stored line, never taken from an index column. An organisation checkpoint is a DSSE envelope
 with its own payloadType (so that it can never pass for a log's checkpoint, nor a log's for it)::
@@ -170,14 +171,42 @@ def stored_checkpoints(conn: psycopg.Connection[Any], url: str) -> list[tuple[in
 
 # --- streaming the organisation sequence ------------------------------------------------------------
 
-def org_rows(conn: psycopg.Connection[Any], columns: str = "org_seq, line", where: str = "",
-             params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Rows of ``records`` in org_seq order through a server-side cursor (memory stays flat).
-    Must run inside a transaction."""
-    with conn.cursor(name=f"deelwijzer_org_{next(_CURSORS)}", binary=True) as cur:
+def _stream(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Rows through a server-side cursor (memory stays flat). Must run inside a transaction."""
+    with conn.cursor(name=f"deelwijzer_rows_{next(_CURSORS)}", binary=True) as cur:
         cur.itersize = ROWS_PER_FETCH
-        cur.execute(f"SELECT {columns} FROM {db.SCHEMA}.records {where} ORDER BY org_seq", params)
+        cur.execute(query, params)
         yield from cur
+
+
+def org_rows(conn: psycopg.Connection[Any], columns: str = "s.org_seq, r.line") -> Iterator[tuple[Any, ...]]:
+    """The organisation sequence in org_seq order, each entry with its record (``s.*`` the sequence
+    entry, ``r.*`` the record; the record's columns are NULL when the record it names is gone)."""
+    return _stream(conn, f"SELECT {columns} FROM {db.SCHEMA}.org_sequence s LEFT JOIN {db.SCHEMA}.records r "
+                         f"ON r.arrival = s.arrival ORDER BY s.org_seq")
+
+
+def record_rows(conn: psycopg.Connection[Any], columns: str, where: str = "",
+                params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Records in arrival order (``r.*``), with their place in the organisation sequence (``s.org_seq``,
+    NULL while a record waits to be sequenced)."""
+    return _stream(conn, f"SELECT {columns} FROM {db.SCHEMA}.records r LEFT JOIN {db.SCHEMA}.org_sequence s "
+                         f"ON s.arrival = r.arrival {where} ORDER BY r.arrival", params)
+
+
+def log_lines(conn: psycopg.Connection[Any], log_id: str) -> Iterator[bytes]:
+    """The lines of one professional's log, in the order the store accepted them."""
+    for (line,) in _stream(conn, f"SELECT line FROM {db.SCHEMA}.records WHERE log_id = %s ORDER BY arrival",
+                           (log_id,)):
+        yield bytes(line)
+
+
+def sequence(conn: psycopg.Connection[Any], url: str) -> int:
+    """Append every committed record that is not yet in the organisation sequence (``sequence()``
+    in the database); the number appended."""
+    with db.errors(url, "extend the organisation sequence"):
+        row = conn.execute(f"SELECT {db.SCHEMA}.sequence()").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def line_leaf(line: bytes) -> bytes:
@@ -208,10 +237,12 @@ def compute_tree(conn: psycopg.Connection[Any], url: str, store_id: str, sizes: 
     roots: dict[int, tuple[bytes, bytes]] = {}
     with db.errors(url, "read the organisation sequence"):
         for org_seq, line in org_rows(conn):
-            if org_seq != cr.size + 1:
-                raise CheckpointError(f"{db.redact(url)}: the organisation sequence jumps from {cr.size} to {org_seq} "
-                                      f"(records were removed); run `deelwijzer audit verify URL` -- nothing is signed "
-                                      f"over a damaged store", Code.ORG_SEQUENCE_BROKEN)
+            if org_seq != cr.size + 1 or line is None:
+                what = f"jumps from {cr.size} to {org_seq}" if line is not None else \
+                    f"names a record at {org_seq} that is not in the store"
+                raise CheckpointError(f"{db.redact(url)}: the organisation sequence {what} (records were removed); run "
+                                      f"`deelwijzer audit verify URL` -- nothing is signed over a damaged store",
+                                      Code.ORG_SEQUENCE_BROKEN)
             try:
                 data, _kid, _sig = envelope.parse(bytes(line), envelope.RECORD_TYPE)
             except EnvelopeError:
@@ -248,6 +279,7 @@ def write_org_checkpoint(url: str, key: SigningKey, export_to: Path | None = Non
     conn = db.connect(url)
     try:
         store_id, _v = db.store_info(conn, url)
+        sequence(conn, url)  # records committed but not yet sequenced (an interrupted push) are covered too
         earlier: list[tuple[int, OrgCheckpoint]] = []
         seen = 0
         _snapshot(conn)
@@ -357,7 +389,8 @@ def prove_org_consistency(url: str, old: OrgCheckpoint | Path, new: OrgCheckpoin
                                      f"organisation records have another root (the store was changed)",
                                      Code.CHECKPOINT_MISMATCH)
             with db.errors(url, "read the organisation sequence"):
-                path = consistency_proof((line_leaf(bytes(line)) for (line,) in org_rows(conn, "line")), o.size, n.size)
+                path = consistency_proof((line_leaf(bytes(line or b"")) for (line,) in org_rows(conn, "r.line")),
+                                         o.size, n.size)
     finally:
         conn.close()
     return proof_bundle(store_id, o.size, o.root, n.size, n.root, path)
@@ -399,10 +432,14 @@ def prove_org(url: str, record_id: str, checkpoint: Path | None = None) -> dict[
         _snapshot(conn)
         with conn.transaction():
             with db.errors(url, "find the record"):
-                row = conn.execute(f"SELECT org_seq, line FROM {db.SCHEMA}.records WHERE record_id = %s",
+                row = conn.execute(f"SELECT s.org_seq, r.line FROM {db.SCHEMA}.records r LEFT JOIN "
+                                   f"{db.SCHEMA}.org_sequence s ON s.arrival = r.arrival WHERE r.record_id = %s",
                                    (record_id,)).fetchone() if _UUID.match(record_id) else None
             if row is None:
                 raise ProofError(f"no record with id {record_id} in {db.redact(url)}", Code.INVALID_ARGUMENT)
+            if row[0] is None:
+                raise ProofError(f"record {record_id} is in the store but not yet in the organisation sequence; the "
+                                 f"next push or `deelwijzer audit checkpoint URL` adds it", Code.INVALID_ARGUMENT)
             index, line = int(row[0]) - 1, bytes(row[1])
             if checkpoint is not None:
                 try:
@@ -432,7 +469,8 @@ def prove_org(url: str, record_id: str, checkpoint: Path | None = None) -> dict[
                 raise ProofError(f"the store no longer matches its organisation checkpoint of {p.ts} (size {p.size}); "
                                  f"run `deelwijzer audit verify URL`", Code.CHECKPOINT_MISMATCH)
             with db.errors(url, "read the organisation sequence"):
-                path = inclusion_proof((line_leaf(bytes(ln)) for (ln,) in org_rows(conn, "line")), index, p.size)
+                path = inclusion_proof((line_leaf(bytes(ln or b"")) for (ln,) in org_rows(conn, "r.line")), index,
+                                       p.size)
     finally:
         conn.close()
     return {"v": 1, "type": ORG_PROOF_TYPE, "record": line.decode("ascii", "replace"), "index": index,

@@ -344,6 +344,8 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
         failure, behind = _check_behind(log_path, url, conn, log_id, head, trust)
         if failure is None:
             agreed = head - behind
+    from audit.store.orgcheckpoint import sequence
+    sequence(conn, url)  # into the organisation sequence: this push's records, and any an interrupted push left
     with db.errors(url, "count the stored records of this log", committed=done):
         row = conn.execute(f"SELECT count(*) FROM {db.SCHEMA}.records WHERE log_id = %s", (log_id,)).fetchone()
     stored = int(row[0]) if row else 0

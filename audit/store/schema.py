@@ -7,25 +7,39 @@ Schema ``deelwijzer`` (version 1), owned by whoever runs ``store init`` (the dat
 - ``records``: every record of every professional's log, exactly the DSSE envelope line of the
   file log (``line``, without its newline), plus index columns the database derives from that
   line itself when it is inserted (``log_id``, ``seq``, ``record_id``, type, time, key, leaf
-  hash). ``org_seq`` is the organisation-wide sequence: 1, 2, 3, ... in commit order, no gaps;
+  hash) and ``arrival``, the order in which the store accepted it;
+- ``org_sequence``: the organisation-wide sequence, ``org_seq`` 1, 2, 3, ... without a gap, each
+  naming one record (by its ``arrival``). It only grows: each extension is one transaction of
+  ``sequence()``, which takes every record committed since the last one, in arrival order;
 - ``org_checkpoints``: signed organisation tree heads (``audit checkpoint URL``), numbered 1, 2, ...
 
 Rules the database itself enforces, for every role but a superuser who disables triggers:
 
 - append-only: a statement trigger refuses UPDATE, DELETE and TRUNCATE on every table, besides
   the writer and auditor roles having no such privilege;
-- an insert into ``records`` supplies only ``line``; the ``BEFORE INSERT`` trigger takes the
-  organisation-wide advisory lock (held to commit, so ``org_seq`` follows commit order), parses
-  the envelope and payload, fills the index columns, and refuses a record that does not continue
-  its log's stored chain (seq = head + 1 and prev = the head's leaf hash; a log starts with its
-  genesis record) -- so concurrent writers can never fork or reorder a chain;
-- ``push(log_id, first_seq, lines[])`` appends a run of one log's lines under that lock in one
-  call: lines already stored byte for byte are counted as present, another record at the same
-  position is a conflict (SQLSTATE DW002), the rest is inserted.
+- an insert into ``records`` supplies only ``line``; the ``BEFORE INSERT`` trigger parses the
+  envelope and payload, fills the index columns, takes the log's advisory lock (held to commit:
+  two writers of one log take turns) and refuses a record that does not continue its log's stored
+  chain (seq = head + 1 and prev = the head's leaf hash; a log starts with its genesis record) --
+  so concurrent writers can never fork or reorder a chain. It also holds the organisation lock in
+  *shared* mode to commit, so that writers of different logs commit side by side (their WAL
+  flushes are shared: group commit);
+- ``org_sequence`` accepts only its next entry: org_seq = last + 1 for the earliest record not yet
+  in it (SQLSTATE DW005 otherwise), under the exclusive organisation lock;
+- ``sequence()`` holds the organisation lock *exclusively*: it waits until no insert is in
+  flight, then appends every record committed since its last run to ``org_sequence`` in arrival
+  order (so ``org_seq`` follows the order in which records were committed, and within one run the
+  order in which the store accepted them; each log's records keep their chain order). New inserts
+  wait for it, so every later record arrives after everything sequenced: the sequence never gains
+  an entry in its past;
+- ``push(log_id, first_seq, lines[])`` appends a run of one log's lines in one call: lines already
+  stored byte for byte are counted as present, another record at the same position is a conflict
+  (SQLSTATE DW002), the rest is inserted.
 
 Roles (cluster-wide, NOLOGIN groups: log in as a member, ``GRANT deelwijzer_writer TO laptop17``):
-``deelwijzer_writer`` may SELECT and INSERT (and call ``push``), ``deelwijzer_auditor`` may
-SELECT. Neither may UPDATE, DELETE, TRUNCATE, create objects or change the triggers.
+``deelwijzer_writer`` may SELECT and INSERT (and call ``push`` and ``sequence``),
+``deelwijzer_auditor`` may SELECT. Neither may UPDATE, DELETE, TRUNCATE, create objects or
+change the triggers.
 """
 from __future__ import annotations
 
@@ -40,7 +54,8 @@ from audit.errors import StoreError
 from audit.store import db
 from audit.store.db import AUDITOR_ROLE, ORG_LOCK, SCHEMA, SCHEMA_VERSION, WRITER_ROLE
 
-TABLES = ("meta", "records", "org_checkpoints")
+TABLES = ("meta", "records", "org_sequence", "org_checkpoints")
+LOG_LOCK_CLASS = 0x64776C67  # "dwlg": per-log advisory locks are (LOG_LOCK_CLASS, hashtext(log_id))
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -53,8 +68,10 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.arrival AS bigint;
+
 CREATE TABLE IF NOT EXISTS {SCHEMA}.records (
-    org_seq bigint PRIMARY KEY CHECK (org_seq >= 1),
+    arrival bigint PRIMARY KEY,
     log_id uuid NOT NULL,
     seq bigint NOT NULL CHECK (seq >= 0),
     record_id uuid NOT NULL UNIQUE,
@@ -65,6 +82,12 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.records (
     line bytea NOT NULL,
     stored_at timestamptz NOT NULL,
     UNIQUE (log_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS {SCHEMA}.org_sequence (
+    org_seq bigint PRIMARY KEY CHECK (org_seq >= 1),
+    arrival bigint NOT NULL UNIQUE,
+    sequenced_at timestamptz NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS {SCHEMA}.org_checkpoints (
@@ -98,7 +121,6 @@ BEGIN
             MESSAGE = 'records are appended in READ COMMITTED transactions only (the organisation-wide order '
                       'follows commit order)';
     END IF;
-    PERFORM pg_advisory_xact_lock({ORG_LOCK});
     IF NEW.line IS NULL OR substring(NEW.line FROM 1 FOR 12) <> '\\x7b227061796c6f6164223a22'::bytea THEN
         RAISE EXCEPTION USING ERRCODE = 'DW004', MESSAGE = 'not a record line: it does not start with {{"payload":"';
     END IF;
@@ -121,6 +143,8 @@ BEGIN
                                                            'or prev missing';
     END IF;
     NEW.leaf := sha256('\\x00'::bytea || v_payload);
+    PERFORM pg_advisory_xact_lock_shared({ORG_LOCK});  -- sequence() waits for this insert to end
+    PERFORM pg_advisory_xact_lock({LOG_LOCK_CLASS}, hashtext(NEW.log_id::text));  -- one writer per log at a time
     SELECT r.seq, r.leaf INTO v_head_seq, v_head_leaf
         FROM {SCHEMA}.records r WHERE r.log_id = NEW.log_id ORDER BY r.seq DESC LIMIT 1;
     IF v_head_seq IS NULL THEN
@@ -134,7 +158,7 @@ BEGIN
             MESSAGE = format('record seq %s of log %s does not continue the stored chain (stored up to seq %s): '
                              'the log forked, or records are missing before it', NEW.seq, NEW.log_id, v_head_seq);
     END IF;
-    SELECT coalesce(max(r.org_seq), 0) + 1 INTO NEW.org_seq FROM {SCHEMA}.records r;
+    NEW.arrival := nextval('{SCHEMA}.arrival');  -- after the locks: later than everything sequenced
     NEW.stored_at := clock_timestamp();
     RETURN NEW;
 END
@@ -154,19 +178,19 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION {SCHEMA}.push(p_log_id uuid, p_first_seq bigint, p_lines bytea[])
-RETURNS TABLE (inserted integer, present integer, first_org_seq bigint, last_org_seq bigint)
+RETURNS TABLE (inserted integer, present integer)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     i integer;
     v_seq bigint;
     v_stored bytea;
-    v_org bigint;
     v_log uuid;
     v_got bigint;
 BEGIN
     inserted := 0;
     present := 0;
-    PERFORM pg_advisory_xact_lock({ORG_LOCK});
+    PERFORM pg_advisory_xact_lock_shared({ORG_LOCK});
+    PERFORM pg_advisory_xact_lock({LOG_LOCK_CLASS}, hashtext(p_log_id::text));
     FOR i IN 1 .. coalesce(array_length(p_lines, 1), 0) LOOP
         v_seq := p_first_seq + i - 1;
         SELECT r.line INTO v_stored FROM {SCHEMA}.records r WHERE r.log_id = p_log_id AND r.seq = v_seq;
@@ -179,24 +203,66 @@ BEGIN
                 MESSAGE = format('the store holds another record at seq %s of log %s than the one pushed: the log '
                                  'forked (two copies of one log were written apart) or was changed', v_seq, p_log_id);
         END IF;
-        INSERT INTO {SCHEMA}.records (line) VALUES (p_lines[i]) RETURNING org_seq, log_id, seq INTO v_org, v_log, v_got;
+        INSERT INTO {SCHEMA}.records (line) VALUES (p_lines[i]) RETURNING log_id, seq INTO v_log, v_got;
         IF v_log <> p_log_id OR v_got <> v_seq THEN
             RAISE EXCEPTION USING ERRCODE = 'DW002',
                 MESSAGE = format('line %s of the push is record seq %s of log %s, not seq %s of log %s', i, v_got,
                                  v_log, v_seq, p_log_id);
         END IF;
-        IF first_org_seq IS NULL THEN
-            first_org_seq := v_org;
-        END IF;
-        last_org_seq := v_org;
         inserted := inserted + 1;
     END LOOP;
     RETURN NEXT;
 END
 $fn$;
 
+CREATE OR REPLACE FUNCTION {SCHEMA}.org_sequence_before_insert() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_seq bigint;
+    v_arrival bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock({ORG_LOCK});  -- exclusive (sequence() holds it already)
+    SELECT coalesce(max(s.org_seq), 0), coalesce(max(s.arrival), 0) INTO v_seq, v_arrival FROM {SCHEMA}.org_sequence s;
+    SELECT min(r.arrival) INTO v_arrival FROM {SCHEMA}.records r WHERE r.arrival > v_arrival;
+    IF NEW.org_seq IS DISTINCT FROM v_seq + 1 OR NEW.arrival IS DISTINCT FROM v_arrival THEN
+        RAISE EXCEPTION USING ERRCODE = 'DW005',
+            MESSAGE = format('the organisation sequence only grows by the next record in arrival order: expected '
+                             'org_seq %s for arrival %s, not org_seq %s for arrival %s', v_seq + 1, v_arrival,
+                             NEW.org_seq, NEW.arrival);
+    END IF;
+    NEW.sequenced_at := clock_timestamp();
+    RETURN NEW;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION {SCHEMA}.sequence() RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_seq bigint;
+    v_arrival bigint;
+    v_n bigint;
+BEGIN
+    SELECT coalesce(max(s.arrival), 0) INTO v_arrival FROM {SCHEMA}.org_sequence s;
+    IF NOT EXISTS (SELECT 1 FROM {SCHEMA}.records r WHERE r.arrival > v_arrival) THEN
+        RETURN 0;  -- nothing new that this session could see: everything it committed is sequenced
+    END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING ERRCODE = 'DW003', MESSAGE = 'the sequence is extended in READ COMMITTED transactions only';
+    END IF;
+    PERFORM pg_advisory_xact_lock({ORG_LOCK});  -- exclusive: no insert is in flight now
+    SELECT coalesce(max(s.org_seq), 0), coalesce(max(s.arrival), 0) INTO v_seq, v_arrival FROM {SCHEMA}.org_sequence s;
+    INSERT INTO {SCHEMA}.org_sequence (org_seq, arrival, sequenced_at)
+        SELECT v_seq + row_number() OVER (ORDER BY r.arrival), r.arrival, clock_timestamp()
+        FROM {SCHEMA}.records r WHERE r.arrival > v_arrival ORDER BY r.arrival;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$fn$;
+
 CREATE OR REPLACE TRIGGER records_before_insert BEFORE INSERT ON {SCHEMA}.records
     FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.records_before_insert();
+CREATE OR REPLACE TRIGGER org_sequence_before_insert BEFORE INSERT ON {SCHEMA}.org_sequence
+    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.org_sequence_before_insert();
 CREATE OR REPLACE TRIGGER org_checkpoints_before_insert BEFORE INSERT ON {SCHEMA}.org_checkpoints
     FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.org_checkpoints_before_insert();
 """ + "".join(f"""
@@ -223,11 +289,13 @@ GRANTS = f"""
 GRANT USAGE ON SCHEMA {SCHEMA} TO {WRITER_ROLE}, {AUDITOR_ROLE};
 REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC, {WRITER_ROLE}, {AUDITOR_ROLE};
 GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO {WRITER_ROLE}, {AUDITOR_ROLE};
-GRANT INSERT ON {SCHEMA}.records, {SCHEMA}.org_checkpoints TO {WRITER_ROLE};
+GRANT INSERT ON {SCHEMA}.records, {SCHEMA}.org_sequence, {SCHEMA}.org_checkpoints TO {WRITER_ROLE};
+REVOKE ALL ON SEQUENCE {SCHEMA}.arrival FROM PUBLIC;
+GRANT USAGE ON SEQUENCE {SCHEMA}.arrival TO {WRITER_ROLE};
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {SCHEMA} FROM PUBLIC, {WRITER_ROLE}, {AUDITOR_ROLE};
-GRANT EXECUTE ON FUNCTION {SCHEMA}.push(uuid, bigint, bytea[]) TO {WRITER_ROLE};
-GRANT EXECUTE ON FUNCTION {SCHEMA}.records_before_insert(), {SCHEMA}.org_checkpoints_before_insert(),
-    {SCHEMA}.refuse_change() TO {WRITER_ROLE};
+GRANT EXECUTE ON FUNCTION {SCHEMA}.push(uuid, bigint, bytea[]), {SCHEMA}.sequence() TO {WRITER_ROLE};
+GRANT EXECUTE ON FUNCTION {SCHEMA}.records_before_insert(), {SCHEMA}.org_sequence_before_insert(),
+    {SCHEMA}.org_checkpoints_before_insert(), {SCHEMA}.refuse_change() TO {WRITER_ROLE};
 """
 
 

@@ -4,14 +4,16 @@ Everything is read in one REPEATABLE READ, READ ONLY transaction (one snapshot),
 server-side cursors, so memory stays flat in the size of the store:
 
 1. **the organisation sequence** (one pass in ``org_seq`` order): org_seq runs 1, 2, 3, ... without
-   a gap; each row's index columns (log id, seq, record id) are those of its own signed line
-   (ORG_SEQUENCE_BROKEN otherwise); the RFC 6962 tree over the records' leaf hashes -- computed
+   a gap, each entry names a record that is in the store, and no record is missing from it while
+   later ones are in it; each record's index columns (log id, seq, record id) are those of its own
+   signed line (ORG_SEQUENCE_BROKEN otherwise). Records committed after the last ``sequence()``
+   (an interrupted push) are reported as waiting, not as a failure; the RFC 6962 tree over the records' leaf hashes -- computed
    from the lines -- matches every organisation checkpoint, those kept in the store and those the
    auditor holds (``--checkpoint``), at its size and at the size of the checkpoint it names as its
    previous one (CHECKPOINT_MISMATCH), none commits to more records than the store holds
    (TRUNCATED), each is signed by a trusted key with the role ``checkpoint`` and none is dated in
    the future; no record is dated after an organisation checkpoint that covers it (FUTURE_TIMESTAMP);
-2. **each professional's log** (``WHERE log_id = … ORDER BY org_seq``): exactly the file verifier
+2. **each professional's log** (``WHERE log_id = … ORDER BY arrival``): exactly the file verifier
    (``audit.verify_source``), with the same checks, reason codes and report as for that log's
    file -- signature, key role and window, canonical form, schema, chain, genesis and pins,
    duplicates, time, replay with ``--rules-archive``.
@@ -41,7 +43,8 @@ from audit.codes import STRICT_FAILURES, Code
 from audit.errors import CheckpointError, EnvelopeError, InvalidArgument, TrustFileError
 from audit.merkle import CompactRange, leaf_hash
 from audit.store import db
-from audit.store.orgcheckpoint import OrgCheckpoint, is_org_checkpoint_file, org_rows, parse_line, read_file
+from audit.store.orgcheckpoint import (OrgCheckpoint, is_org_checkpoint_file, log_lines, org_rows, parse_line,
+                                       read_file)
 from audit.timeutil import format_ts, parse_ts
 from audit.verify import DEFAULT_TIME_TOLERANCE, Failure, LineSource, VerifyReport, check_tolerance, verify_source
 
@@ -66,6 +69,7 @@ class OrgReport:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     failures_not_listed: int = 0
+    waiting: int = 0     # records in the store, committed after the last sequence() (not yet in the sequence)
 
 
 @dataclass
@@ -139,7 +143,14 @@ class _OrgPass:
             return
         self.r.failures.append(Failure(line, record_id, code, message))
 
-    def feed(self, org_seq: int, log_id: str, seq: int, record_id: str, line: bytes) -> None:
+    def feed(self, org_seq: int, log_id: str | None, seq: int | None, record_id: str | None,
+             line: bytes | None) -> None:
+        if line is None or log_id is None or seq is None or record_id is None:
+            self.fail(Code.ORG_SEQUENCE_BROKEN, f"organisation record {org_seq} names a record that is no longer in "
+                                                f"the store: the record was removed", org_seq)
+            self.expected = org_seq + 1
+            self.cr.append(leaf_hash(b""))  # keep its place: the tree then differs from any checkpoint covering it
+            return
         if org_seq != self.expected:
             if org_seq > self.expected:
                 self.fail(Code.ORG_SEQUENCE_BROKEN, f"organisation record {self.expected} expected, found {org_seq}: "
@@ -206,7 +217,6 @@ class _OrgPass:
     def finish(self, held: list[_HeldCp]) -> None:
         r = self.r
         r.records = self.cr.size
-        r.logs = len(self.counts)
         if self.cr.size:
             r.root = self.cr.root().hex()
             r.head = self.head.hex()
@@ -322,14 +332,20 @@ def verify_store(url: str, trust: trustmod.TrustStore, rules_archive: Path | Non
         with db.errors(url, "read the store for verification"), conn.transaction():
             held = _load_org_checkpoints(conn, url, store_id, org_files, trust, report.org, future_limit)
             org = _OrgPass(report.org, url, held, tolerance)
-            for org_seq, lid, seq, rid, line in org_rows(conn, "org_seq, log_id::text, seq, record_id::text, line"):
-                org.feed(int(org_seq), str(lid), int(seq), str(rid), bytes(line))
+            for org_seq, lid, seq, rid, line in org_rows(conn, "s.org_seq, r.log_id::text, r.seq, r.record_id::text, "
+                                                               "r.line"):
+                org.feed(int(org_seq), lid, seq, rid, bytes(line) if line is not None else None)
             org.finish(held)
-            if log_id is not None and log_id not in org.counts:
+            _unsequenced(conn, report.org)
+            logs = {str(lid): int(size) for lid, size in conn.execute(
+                f"SELECT log_id::text, sum(length(line) + 1) FROM {db.SCHEMA}.records GROUP BY log_id "
+                f"ORDER BY min(arrival)").fetchall()}
+            report.org.logs = len(logs)
+            if log_id is not None and log_id not in logs:
                 raise InvalidArgument(f"the store {db.redact(url)} holds no log {log_id}")
-            for lid in ([log_id] if log_id is not None else list(org.counts)):
+            for lid in ([log_id] if log_id is not None else list(logs)):
                 files = [(p, True) for p in log_files.get(lid, [])]
-                rep = verify_source(_log_source(conn, url, lid, org.sizes[lid]), trust, rules_archive,
+                rep = verify_source(_log_source(conn, url, lid, logs[lid]), trust, rules_archive,
                                     checkpoint_files=files, jobs=jobs, time_tolerance=tolerance, now=now)
                 _anchor(rep, org, lid, report.org.anchored)
                 if strict:
@@ -337,7 +353,7 @@ def verify_store(url: str, trust: trustmod.TrustStore, rules_archive: Path | Non
                 rep.trusted_keys_authenticated = report.trusted_keys_authenticated
                 report.logs.append(rep)
                 if each_log is not None:
-                    each_log(rep, _log_source(conn, url, lid, org.sizes[lid]))
+                    each_log(rep, _log_source(conn, url, lid, logs[lid]))
     finally:
         conn.close()
     if strict:
@@ -354,10 +370,31 @@ def verify_store(url: str, trust: trustmod.TrustStore, rules_archive: Path | Non
 
 def _log_source(conn: psycopg.Connection[Any], url: str, log_id: str, size: int) -> LineSource:
     def lines() -> Iterator[bytes]:
-        for (line,) in org_rows(conn, "line", "WHERE log_id = %s", (log_id,)):
-            yield bytes(line) + b"\n"
+        for line in log_lines(conn, log_id):
+            yield line + b"\n"
 
     return LineSource(f"{db.redact(url)}#{log_id}", lines, size)
+
+
+def _unsequenced(conn: psycopg.Connection[Any], report: OrgReport) -> None:
+    """Records not in the organisation sequence: waiting (arrived after everything sequenced) or --
+    when later records are in it -- taken out of it."""
+    row = conn.execute(f"SELECT count(*), min(r.arrival), (SELECT max(arrival) FROM {db.SCHEMA}.org_sequence) "
+                       f"FROM {db.SCHEMA}.records r WHERE NOT EXISTS (SELECT 1 FROM {db.SCHEMA}.org_sequence s "
+                       f"WHERE s.arrival = r.arrival)").fetchone()
+    if row is None or not row[0]:
+        return
+    count, first, last_sequenced = int(row[0]), int(row[1]), row[2]
+    if last_sequenced is not None and first < int(last_sequenced):
+        missing = conn.execute(f"SELECT count(*) FROM {db.SCHEMA}.records r WHERE r.arrival < %s AND NOT EXISTS "
+                               f"(SELECT 1 FROM {db.SCHEMA}.org_sequence s WHERE s.arrival = r.arrival)",
+                               (int(last_sequenced),)).fetchone()
+        n = int(missing[0]) if missing else 0
+        report.failures.append(Failure(None, None, Code.ORG_SEQUENCE_BROKEN,
+                                       f"{n} record(s) in the store are missing from the organisation sequence, though "
+                                       f"records that came after them are in it: their sequence entries were removed"))
+        count -= n
+    report.waiting = count
 
 
 def _anchor(rep: VerifyReport, org: _OrgPass, log_id: str, org_anchored: int) -> None:

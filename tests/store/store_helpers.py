@@ -56,6 +56,16 @@ def _canon(obj) -> bytes:
 
 
 def org_sequence_ok(store) -> tuple[int, int, int]:
-    """(rows, distinct record ids, max org_seq): all equal when the organisation sequence is whole."""
-    rows = store.sql("SELECT count(*), count(DISTINCT record_id), coalesce(max(org_seq), 0) FROM deelwijzer.records")
-    return tuple(int(x) for x in rows[0])  # type: ignore[return-value]
+    """(records, distinct record ids, entries of the organisation sequence that name a record, with org_seq
+    running 1..N): all equal when every record is in the store once and in the organisation sequence once."""
+    rows = store.sql("SELECT count(*), count(DISTINCT record_id) FROM deelwijzer.records")
+    seq = store.sql("SELECT count(*), coalesce(max(s.org_seq), 0), count(DISTINCT s.arrival) FROM "
+                    "deelwijzer.org_sequence s JOIN deelwijzer.records r ON r.arrival = s.arrival")
+    n, top, distinct = (int(x) for x in seq[0])
+    return int(rows[0][0]), int(rows[0][1]), n if n == top == distinct else -1
+
+
+def org_order(store, columns: str = "r.log_id::text") -> list[tuple]:
+    """The records in organisation order."""
+    return store.sql(f"SELECT {columns} FROM deelwijzer.org_sequence s JOIN deelwijzer.records r "
+                     f"ON r.arrival = s.arrival ORDER BY s.org_seq")

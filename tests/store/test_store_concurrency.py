@@ -7,7 +7,8 @@ import os
 import random
 from pathlib import Path
 
-from store_helpers import ACTOR, local_log_id, make_decision, org_sequence_ok, org_trust, read_lines, seeded_key
+from store_helpers import (ACTOR, local_log_id, make_decision, org_order, org_sequence_ok, org_trust, read_lines,
+                           seeded_key)
 
 from audit import trust as trustmod
 from audit.store.outbox import Outbox
@@ -51,12 +52,11 @@ def test_eight_writer_processes_fifty_records_each(store, tmp_path):
     total = WRITERS * (RECORDS + 1)  # each log: genesis + 50 decisions
     assert org_sequence_ok(store) == (total, total, total)  # every record once, org_seq 1..N without a gap
     for log in logs:  # each chain in the store is exactly its local log, in order
-        rows = store.sql("SELECT seq, line FROM deelwijzer.records WHERE log_id = %s ORDER BY org_seq",
-                         (local_log_id(log),))
+        rows = [r[1:] for r in org_order(store, "r.log_id::text, r.seq, r.line") if r[0] == local_log_id(log)]
         assert [int(s) for s, _ in rows] == list(range(RECORDS + 1))
         assert [bytes(line) for _, line in rows] == [ln.rstrip(b"\n") for ln in read_lines(log)]
     # the writers really ran at the same time: their records interleave in the organisation order
-    order = [r[0] for r in store.sql("SELECT log_id::text FROM deelwijzer.records ORDER BY org_seq")]
+    order = [r[0] for r in org_order(store)]
     switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
     assert switches > WRITERS
     tk = org_trust(tmp_path / "tk.json", seeded_key(1), *[seeded_key(s) for s in seeds])
@@ -71,7 +71,7 @@ def test_processes_sharing_one_local_log_keep_one_chain(store, tmp_path):
     _run([log] * len(seeds), store.writer, seeds, 25)
     lines = read_lines(log)
     assert len(lines) == 4 * 25 + 1
-    rows = store.sql("SELECT seq, line FROM deelwijzer.records ORDER BY org_seq")
+    rows = org_order(store, "r.seq, r.line")
     assert [int(s) for s, _ in rows] == list(range(len(lines)))
     assert [bytes(line) for _, line in rows] == [ln.rstrip(b"\n") for ln in lines]
     tk = org_trust(tmp_path / "tk.json", seeded_key(1), *[seeded_key(s) for s in seeds])

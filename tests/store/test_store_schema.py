@@ -33,8 +33,10 @@ def test_init_is_idempotent_and_grants_exactly_insert_and_select(pg, capsys):
     with psycopg.connect(pg.url(name), autocommit=True) as conn:
         writer = privileges(conn, "deelwijzer_writer")
         auditor = privileges(conn, "deelwijzer_auditor")
-        assert writer == {"meta": {"SELECT"}, "records": {"SELECT", "INSERT"}, "org_checkpoints": {"SELECT", "INSERT"}}
-        assert auditor == {"meta": {"SELECT"}, "records": {"SELECT"}, "org_checkpoints": {"SELECT"}}
+        assert writer == {"meta": {"SELECT"}, "records": {"SELECT", "INSERT"}, "org_sequence": {"SELECT", "INSERT"},
+                          "org_checkpoints": {"SELECT", "INSERT"}}
+        assert auditor == {"meta": {"SELECT"}, "records": {"SELECT"}, "org_sequence": {"SELECT"},
+                           "org_checkpoints": {"SELECT"}}
         public = privileges(conn, "public")
         assert all(not p for p in public.values())
         n = conn.execute("SELECT count(*) FROM deelwijzer.meta").fetchone()
@@ -44,9 +46,10 @@ def test_init_is_idempotent_and_grants_exactly_insert_and_select(pg, capsys):
 def test_writer_update_delete_truncate_refused_by_privileges_and_by_triggers(store, key, tmp_path):
     append(tmp_path / "log.jsonl", key, 3)
     assert push_log(tmp_path / "log.jsonl", store.writer).new == 4
-    for table in ("records", "org_checkpoints", "meta"):
-        for stmt in (f"UPDATE deelwijzer.{table} SET stored_at = now()" if table != "meta"
-                     else "UPDATE deelwijzer.meta SET schema_version = 2",
+    for table in ("records", "org_sequence", "org_checkpoints", "meta"):
+        for stmt in ({"meta": "UPDATE deelwijzer.meta SET schema_version = 2",
+                      "org_sequence": "UPDATE deelwijzer.org_sequence SET sequenced_at = now()"}.get(
+                          table, f"UPDATE deelwijzer.{table} SET stored_at = now()"),
                      f"DELETE FROM deelwijzer.{table}", f"TRUNCATE deelwijzer.{table}"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 store.sql(stmt, user=WRITER)
@@ -90,11 +93,31 @@ def test_the_database_refuses_a_record_that_does_not_continue_its_chain(store, k
             store.sql(insert, (junk,), user=WRITER)
         assert exc.value.diag.sqlstate == db.SQLSTATE_NOT_RECORD
     # the index columns come from the line itself, whatever a writer claims
-    store.sql("INSERT INTO deelwijzer.records (line, org_seq, seq, log_id, record_id, rtype, ts, kid, leaf, stored_at) "
+    store.sql("INSERT INTO deelwijzer.records (line, arrival, seq, log_id, record_id, rtype, ts, kid, leaf, stored_at) "
               "VALUES (%s, 99, 7, gen_random_uuid(), gen_random_uuid(), 'x', 'x', 'x', 'x', now())", (lines[2],),
               user=WRITER)
-    rows = store.sql("SELECT org_seq, seq, log_id::text FROM deelwijzer.records ORDER BY org_seq")
-    assert rows == [(1, 0, local_log_id(log)), (2, 1, local_log_id(log)), (3, 2, local_log_id(log))]
+    rows = store.sql("SELECT seq, log_id::text FROM deelwijzer.records ORDER BY arrival")
+    assert rows == [(0, local_log_id(log)), (1, local_log_id(log)), (2, local_log_id(log))]
+    assert store.sql("SELECT max(arrival) < 99 FROM deelwijzer.records") == [(True,)]
+
+
+def test_the_organisation_sequence_only_grows_by_its_next_record(store, key, tmp_path):
+    log = tmp_path / "log.jsonl"
+    append(log, key, 3)
+    lines = [ln.rstrip(b"\n") for ln in read_lines(log)]
+    for line in lines:
+        store.sql("INSERT INTO deelwijzer.records (line) VALUES (%s)", (line,), user=WRITER)
+    arrivals = [r[0] for r in store.sql("SELECT arrival FROM deelwijzer.records ORDER BY arrival")]
+    insert = "INSERT INTO deelwijzer.org_sequence (org_seq, arrival, sequenced_at) VALUES (%s, %s, now())"
+    for bad in ((1, arrivals[1]), (2, arrivals[0]), (1, 12345)):  # out of order, a gap, no such record
+        with pytest.raises(psycopg.Error) as exc:
+            store.sql(insert, bad, user=WRITER)
+        assert exc.value.diag.sqlstate == db.SQLSTATE_SEQUENCE, bad
+    store.sql(insert, (1, arrivals[0]), user=WRITER)  # the next one, by hand, is what sequence() would do
+    assert store.sql("SELECT deelwijzer.sequence()", user=WRITER) == [(3,)]
+    assert store.sql("SELECT deelwijzer.sequence()", user=WRITER) == [(0,)]
+    assert store.sql("SELECT org_seq, arrival FROM deelwijzer.org_sequence ORDER BY org_seq") == \
+        [(i + 1, a) for i, a in enumerate(arrivals)]
 
 
 def test_unreachable_store_exit_2_one_line_no_password(tmp_path, pg):

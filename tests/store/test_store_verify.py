@@ -23,6 +23,7 @@ from audit.store.verify import verify_store
 from cli.main import main
 
 PASS = b"org-passphrase-1"
+ORG = "(SELECT arrival FROM deelwijzer.org_sequence WHERE org_seq = {})"
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +104,9 @@ def test_superuser_removes_the_tail_and_the_stored_checkpoints_only_the_held_che
     a, b, tk = _setup(store, tmp_path, key, key2, org_key)
     write_org_checkpoint(store.writer, org_key, tmp_path / "held.cp")
     trust = trustmod.load(tk)
-    store.superuser_edit("DELETE FROM deelwijzer.records WHERE org_seq = (SELECT max(org_seq) FROM deelwijzer.records)",
-                         "DELETE FROM deelwijzer.org_checkpoints")
+    store.superuser_edit("DELETE FROM deelwijzer.records WHERE arrival = (SELECT max(arrival) FROM deelwijzer.records)",
+                         "DELETE FROM deelwijzer.org_sequence WHERE org_seq = (SELECT max(org_seq) FROM "
+                         "deelwijzer.org_sequence)", "DELETE FROM deelwijzer.org_checkpoints")
     alone = verify_store(store.auditor, trust)
     assert alone.ok  # nothing in the store itself shows a removed tail ...
     held = verify_store(store.auditor, trust, checkpoints=[tmp_path / "held.cp"])
@@ -115,16 +117,25 @@ def test_superuser_removes_the_tail_and_the_stored_checkpoints_only_the_held_che
 
 
 @pytest.mark.parametrize("attack, codes", [
-    (["DELETE FROM deelwijzer.records WHERE org_seq = 7"],
+    # a record removed (its entry in the sequence names nothing now) ...
+    ([f"DELETE FROM deelwijzer.records WHERE arrival = {ORG.format(7)}"],
+     {Code.CHAIN_BROKEN, Code.ORG_SEQUENCE_BROKEN, Code.CHECKPOINT_MISMATCH}),
+    # ... or removed together with its entry: a gap in the sequence
+    ([f"DELETE FROM deelwijzer.records WHERE arrival = {ORG.format(7)}",
+      "DELETE FROM deelwijzer.org_sequence WHERE org_seq = 7"],
      {Code.CHAIN_BROKEN, Code.ORG_SEQUENCE_BROKEN, Code.TRUNCATED, Code.CHECKPOINT_MISMATCH}),
+    # only the entry removed: the record is out of the sequence while later ones are in it
+    (["DELETE FROM deelwijzer.org_sequence WHERE org_seq = 7"],
+     {Code.ORG_SEQUENCE_BROKEN, Code.TRUNCATED, Code.CHECKPOINT_MISMATCH}),
     # a's last record and b's genesis swap places in the organisation order: each log on its own is still whole
-    (["UPDATE deelwijzer.records SET org_seq = 1000 WHERE org_seq = 9",
-      "UPDATE deelwijzer.records SET org_seq = 9 WHERE org_seq = 10",
-      "UPDATE deelwijzer.records SET org_seq = 10 WHERE org_seq = 1000"], {Code.CHECKPOINT_MISMATCH}),
+    (["UPDATE deelwijzer.org_sequence SET org_seq = 1000 WHERE org_seq = 9",
+      "UPDATE deelwijzer.org_sequence SET org_seq = 9 WHERE org_seq = 10",
+      "UPDATE deelwijzer.org_sequence SET org_seq = 10 WHERE org_seq = 1000"], {Code.CHECKPOINT_MISMATCH}),
     # only an index column changes (the signed records and their order do not): the store shows it by itself
-    (["UPDATE deelwijzer.records SET log_id = gen_random_uuid() WHERE org_seq = 5"],
+    ([f"UPDATE deelwijzer.records SET log_id = gen_random_uuid() WHERE arrival = {ORG.format(5)}"],
      {Code.ORG_SEQUENCE_BROKEN, Code.CHAIN_BROKEN}),
-    (["UPDATE deelwijzer.records SET record_id = gen_random_uuid() WHERE org_seq = 5"], {Code.ORG_SEQUENCE_BROKEN}),
+    ([f"UPDATE deelwijzer.records SET record_id = gen_random_uuid() WHERE arrival = {ORG.format(5)}"],
+     {Code.ORG_SEQUENCE_BROKEN}),
 ])
 def test_superuser_edits_are_named_by_their_reason_code(store, key, key2, org_key, tmp_path, attack, codes):
     a, b, tk = _setup(store, tmp_path, key, key2, org_key)
@@ -171,7 +182,8 @@ def test_org_checkpoints_chain_and_their_consistency_proofs(store, key, key2, or
     assert main(["audit", "verify-consistency", str(cp1), str(cp2), str(proof), "--trusted-keys", str(tk)]) == 0
     assert "PASS: store" in capsys.readouterr().out
     # a store truncated and regrown behind cp1 can give no proof that verifies
-    store.superuser_edit("DELETE FROM deelwijzer.records WHERE org_seq >= 10")
+    store.superuser_edit(f"DELETE FROM deelwijzer.records WHERE arrival >= {ORG.format(10)}",
+                         "DELETE FROM deelwijzer.org_sequence WHERE org_seq >= 10")
     append(b, key2, 12, start=5)
     with pytest.raises(ProofError) as exc:
         prove_org_consistency(store.auditor, cp1, cp2)
