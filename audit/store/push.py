@@ -27,7 +27,9 @@ never trusted for what the store holds.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from audit import envelope, record
 from audit.codes import Code
-from audit.errors import AuditError, StoreError
+from audit.errors import AuditError, EnvelopeError, StoreError
 from audit.files import O_CLOEXEC, O_NOFOLLOW
 from audit.log import parse_record_line
 from audit.merkle import leaf_hash
@@ -73,6 +75,7 @@ class PushResult:
     failure: PushFailure | None = None  # a record that does not verify or conflicts: an alarm
     chunks: int = 0                   # transactions committed
     error_code: Code | None = None    # the reason code of ``error``
+    pending: bool = False             # set by a background outbox: the push is under way
 
 
 # --- the state file ---------------------------------------------------------------------------
@@ -91,6 +94,7 @@ class _StateFile(BaseModel):
     stores: dict[str, _StoreState]                # by store id
 
 
+@functools.lru_cache(maxsize=256)
 def state_path(log_path: Path) -> Path:
     log_path = Path(log_path)
     return log_path.with_name(log_path.stem + ".store-state.json")
@@ -105,7 +109,8 @@ def _read_state(log_path: Path) -> _StateFile:
 
 
 def _write_state(log_path: Path, store_id: str, entry: _StoreState) -> None:
-    """Best effort and not flushed: the file is a hint that every reader checks."""
+    """Best effort, written in place and not flushed: the file is a hint that every reader checks
+    (a torn or stale one only makes the next push read the log from its start)."""
     path = state_path(log_path)
     try:
         fd = os.open(log_path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
@@ -118,19 +123,16 @@ def _write_state(log_path: Path, store_id: str, entry: _StoreState) -> None:
         if old is not None and old.log_id == entry.log_id and old.seq >= entry.seq:
             return
         state.stores[store_id] = entry
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        data = state.model_dump_json().encode("ascii") + b"\n"
         try:
-            tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            sfd = os.open(path, os.O_WRONLY | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
             try:
-                os.write(tfd, state.model_dump_json().encode("ascii") + b"\n")
+                os.pwrite(sfd, data, 0)
+                os.ftruncate(sfd, len(data))
             finally:
-                os.close(tfd)
-            os.replace(tmp, path)
+                os.close(sfd)
         except OSError:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+            pass
     finally:
         os.close(fd)
 
@@ -197,6 +199,23 @@ class _Reader:
             yield item
 
 
+_LOG_ID = re.compile(rb'"log_id":"([0-9a-f-]{36})"')
+_SEQ = re.compile(rb'"seq":(0|[1-9][0-9]{0,15})[,}]')
+
+
+def _peek(line: bytes) -> tuple[str, int, bytes] | None:
+    """(log id, seq, payload) of a line, read cheaply and not checked: for finding one's way in the
+    log; every line that is pushed is checked in full (or is compared byte for byte by the store)."""
+    try:
+        payload, _kid, _sig = envelope.parse(line, envelope.RECORD_TYPE)
+    except EnvelopeError:
+        return None
+    lid, seq = _LOG_ID.search(payload), _SEQ.search(payload)
+    if lid is None or seq is None:
+        return None
+    return lid.group(1).decode("ascii"), int(seq.group(1)), payload
+
+
 def _first_line(path: Path) -> bytes | None:
     with open(path, "rb") as fh:
         line = fh.readline(envelope.MAX_LINE + 2)
@@ -234,11 +253,14 @@ def push_log(log_path: Path, url: str, *, trust: TrustStore | None = None, conn:
     first = _first_line(log_path)
     if first is None:
         raise StoreError(f"{log_path} holds no complete record yet; nothing to push", Code.INVALID_ARGUMENT)
-    try:
-        _payload, genesis = _check_line(first, trust)
-    except AuditError as exc:
-        return PushResult(0, 0, failure=PushFailure(exc.code, f"line 1: {exc.message}", 1))
-    log_id = str(genesis["log_id"])
+    peek = _peek(first)
+    if peek is None:
+        try:
+            _check_line(first, trust)
+            raise AuditError("not a record", Code.MALFORMED_RECORD)
+        except AuditError as exc:
+            return PushResult(0, 0, failure=PushFailure(exc.code, f"line 1: {exc.message}", 1))
+    log_id = peek[0]
     own = conn is None
     if conn is None:
         conn = db.connect(url)
@@ -251,11 +273,15 @@ def push_log(log_path: Path, url: str, *, trust: TrustStore | None = None, conn:
 
 def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, trust: TrustStore | None,
           chunk_records: int, chunk_bytes: int) -> PushResult:
-    store_id, _v = db.store_info(conn, url)
     with db.errors(url, "tell how far this log is stored"):
-        row = conn.execute(f"SELECT seq, line FROM {db.SCHEMA}.records WHERE log_id = %s ORDER BY seq DESC LIMIT 1",
-                           (log_id,)).fetchone()
-    head: int | None = int(row[0]) if row else None
+        row = conn.execute(f"SELECT m.store_id::text, m.schema_version, (SELECT max(r.seq) FROM {db.SCHEMA}.records r "
+                           f"WHERE r.log_id = %s) FROM {db.SCHEMA}.meta m", (log_id,)).fetchone()
+    if row is None or int(row[1]) != db.SCHEMA_VERSION:
+        db.store_info(conn, url)  # raises the reason (no identity row, another schema version)
+    assert row is not None
+    store_id = str(row[0])
+    head: int | None = int(row[2]) if row[2] is not None else None
+    stored_head = head
     start = head if head is not None else 0   # resend the stored head: the store checks it is the same record
     reader = _start_reader(log_path, store_id, log_id, start)
     new = present = chunks = 0
@@ -269,14 +295,15 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
     done = f"no record of {log_path} was stored yet"
 
     def send(lines: list[bytes], first_seq: int) -> None:
-        nonlocal new, present, chunks, agreed, done
+        nonlocal new, present, chunks, agreed, done, stored_head
         with db.errors(url, f"store records {first_seq}..{first_seq + len(lines) - 1} of log {log_id}",
                        committed=done + " (the next push finds out whether the last one was)"):
-            got = conn.execute(f"SELECT inserted, present FROM {db.SCHEMA}.push(%s, %s, %s)",
+            got = conn.execute(f"SELECT inserted, present, head FROM {db.SCHEMA}.push(%s, %s, %s)",
                                (log_id, first_seq, lines)).fetchone()
         assert got is not None
         new += int(got[0])
         present += int(got[1])
+        stored_head = int(got[2]) if got[2] is not None else stored_head
         chunks += 1
         agreed = first_seq + len(lines) - 1
         done = f"{new} record(s) of {log_path} were stored before"
@@ -300,11 +327,17 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
 
     for offset, line in reader.lines():
         number = reader.number
-        try:
-            payload, rec = _check_line(line, trust)
-        except AuditError as exc:
-            failure = PushFailure(exc.code, f"line {number}: {exc.message}", number)
-            break
+        peeked = _peek(line) if head is not None and expected == head else None
+        rec: dict[str, Any]
+        if peeked is not None and peeked[:2] == (log_id, head):
+            # the line the store holds at its head: the store compares it byte for byte
+            payload, rec = peeked[2], {"log_id": peeked[0], "seq": peeked[1], "prev": None}
+        else:
+            try:
+                payload, rec = _check_line(line, trust)
+            except AuditError as exc:
+                failure = PushFailure(exc.code, f"line {number}: {exc.message}", number)
+                break
         seq = rec["seq"]
         problem = None
         if rec["log_id"] != log_id:
@@ -312,7 +345,7 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
         elif seq != expected:
             problem = (Code.CHAIN_BROKEN, f"line {number} has seq {seq}, expected {expected}: the local log is "
                                           f"damaged (run `deelwijzer audit verify {log_path}`)")
-        elif prev_leaf is not None and rec["prev"] != prev_leaf:
+        elif prev_leaf is not None and rec["prev"] is not None and rec["prev"] != prev_leaf:
             problem = (Code.CHAIN_BROKEN, f"line {number}: prev is not the hash of the record before it: the local "
                                           f"log is damaged (run `deelwijzer audit verify {log_path}`)")
         if problem is not None:
@@ -346,9 +379,7 @@ def _push(log_path: Path, url: str, conn: psycopg.Connection[Any], log_id: str, 
             agreed = head - behind
     from audit.store.orgcheckpoint import sequence
     sequence(conn, url)  # into the organisation sequence: this push's records, and any an interrupted push left
-    with db.errors(url, "count the stored records of this log", committed=done):
-        row = conn.execute(f"SELECT count(*) FROM {db.SCHEMA}.records WHERE log_id = %s", (log_id,)).fetchone()
-    stored = int(row[0]) if row else 0
+    stored = stored_head + 1 if stored_head is not None else 0  # the store keeps each chain whole: seq 0..head
     local_end = _local_last_seq(log_path, reader, last)
     if failure is not None and failure.code is Code.STORE_CONFLICT and agreed < start:
         agreed = _fork_point(log_path, url, conn, log_id)
@@ -368,12 +399,8 @@ def _start_reader(log_path: Path, store_id: str, log_id: str, start: int) -> _Re
     if hint is not None and hint.log_id == log_id and hint.seq <= start:
         probe = _Reader(log_path, hint.offset)
         for _off, line in probe.lines():
-            try:
-                _p, rec = parse_record_line(line)
-                ok = rec["seq"] == hint.seq and rec["log_id"] == log_id
-            except AuditError:
-                ok = False
-            if ok:
+            peeked = _peek(line)
+            if peeked is not None and peeked[:2] == (log_id, hint.seq):
                 reader = _Reader(log_path, hint.offset, number=hint.seq)
                 skip = start - hint.seq
             break
@@ -433,7 +460,8 @@ def _local_last_seq(log_path: Path, reader: _Reader, last: tuple[int, int] | Non
 
 
 def local_last_seq(log_path: Path) -> int | None:
-    """The seq of the last complete record of a local log (None when it has none), read from its end."""
+    """The seq of the last complete record of a local log (None when it has none), read from its end
+    (cheaply: the line's seq is read, not checked)."""
     try:
         fd = os.open(log_path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
     except OSError:
@@ -441,18 +469,24 @@ def local_last_seq(log_path: Path) -> int | None:
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
         size = os.fstat(fd).st_size
-        end = size
-        if end == 0:
-            return None
-        tail = os.pread(fd, min(size, 2 * envelope.MAX_LINE), max(0, size - 2 * envelope.MAX_LINE))
+        window = 64 << 10
+        while True:
+            tail = os.pread(fd, min(size, window), max(0, size - window))
+            cut = tail.rfind(b"\n")
+            start = tail.rfind(b"\n", 0, cut) + 1 if cut >= 0 else -1
+            if cut < 0 or start > 0 or window >= size or window > 4 * envelope.MAX_LINE:
+                break
+            window *= 4
     finally:
         os.close(fd)
-    cut = tail.rfind(b"\n")
     if cut < 0:
         return None
-    start = tail.rfind(b"\n", 0, cut) + 1
-    try:
-        _p, rec = parse_record_line(tail[start:cut])
-    except AuditError:
-        return None
-    return int(rec["seq"])
+    peeked = _peek(tail[start:cut])
+    return peeked[1] if peeked is not None else None
+
+
+def local_log_id(log_path: Path) -> str | None:
+    """The log id named by a local log's first line (read cheaply, not checked)."""
+    first = _first_line(Path(log_path)) if Path(log_path).exists() else None
+    peeked = _peek(first) if first is not None else None
+    return peeked[0] if peeked is not None else None

@@ -31,7 +31,10 @@ Rules the database itself enforces, for every role but a superuser who disables 
   order (so ``org_seq`` follows the order in which records were committed, and within one run the
   order in which the store accepted them; each log's records keep their chain order). New inserts
   wait for it, so every later record arrives after everything sequenced: the sequence never gains
-  an entry in its past;
+  an entry in its past. The sequence is thus exactly the records in arrival order, a function of the
+  records alone, which lets ``sequence()`` commit without a WAL flush of its own (a crash that loses
+  entries loses nothing: the next run appends the same ones again; an organisation checkpoint's
+  synchronous commit makes everything it covers durable first);
 - ``push(log_id, first_seq, lines[])`` appends a run of one log's lines in one call: lines already
   stored byte for byte are counted as present, another record at the same position is a conflict
   (SQLSTATE DW002), the rest is inserted.
@@ -178,7 +181,7 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION {SCHEMA}.push(p_log_id uuid, p_first_seq bigint, p_lines bytea[])
-RETURNS TABLE (inserted integer, present integer)
+RETURNS TABLE (inserted integer, present integer, head bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     i integer;
@@ -211,6 +214,7 @@ BEGIN
         END IF;
         inserted := inserted + 1;
     END LOOP;
+    SELECT max(r.seq) INTO head FROM {SCHEMA}.records r WHERE r.log_id = p_log_id;
     RETURN NEXT;
 END
 $fn$;
@@ -250,6 +254,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'DW003', MESSAGE = 'the sequence is extended in READ COMMITTED transactions only';
     END IF;
     PERFORM pg_advisory_xact_lock({ORG_LOCK});  -- exclusive: no insert is in flight now
+    -- No WAL flush of its own: the entries follow from the (flushed) records alone -- every record,
+    -- in arrival order -- so a crash that loses them loses nothing the next sequence() does not
+    -- append again, identically; a checkpoint's own (synchronous) commit flushes those it covers.
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT coalesce(max(s.org_seq), 0), coalesce(max(s.arrival), 0) INTO v_seq, v_arrival FROM {SCHEMA}.org_sequence s;
     INSERT INTO {SCHEMA}.org_sequence (org_seq, arrival, sequenced_at)
         SELECT v_seq + row_number() OVER (ORDER BY r.arrival), r.arrival, clock_timestamp()

@@ -63,6 +63,36 @@ def test_records_wait_while_the_database_is_away_and_arrive_when_it_is_back(stor
     assert org_sequence_ok(store) == (7, 7, 7)
 
 
+def test_background_pushing_as_the_interview_does(store, key, tmp_path):
+    """The interview's way: record() returns once the record is durable locally; a pusher thread
+    sends what waits and reports each attempt. The database stops halfway and comes back."""
+    log = tmp_path / "log.jsonl"
+    seen = []
+    box = Outbox(log, store.writer, background=True, batch_delay=0.01, retry_after=0.2, on_push=seen.append)
+    try:
+        for i in range(3):
+            res = _record(box, key, i)
+            assert res.push.pending and not res.stored
+        done = box.flush(30)
+        assert done is not None and done.error is None and done.waiting == 0 and box.waiting() == 0
+        store.cluster.crash()
+        for i in range(3, 5):
+            _record(box, key, i)
+        away = box.flush(30)
+        assert away is not None and away.error_code is Code.STORE_UNAVAILABLE and box.waiting() == 2
+        store.cluster.start()
+        box.push_waiting()  # (the pusher also retries by itself every retry_after seconds)
+        assert box.waiting() == 0
+    finally:
+        box.close()
+        if not store.cluster.running:
+            store.cluster.start()
+    assert any(r.error_code is Code.STORE_UNAVAILABLE for r in seen) and any(r.new == 3 for r in seen)
+    assert box.last is not None and box.last.error is None
+    assert stored_lines(store, local_log_id(log)) == [ln.rstrip(b"\n") for ln in read_lines(log)]
+    assert org_sequence_ok(store) == (6, 6, 6)
+
+
 def test_without_a_store_the_outbox_is_the_local_log(tmp_path, key):
     box = Outbox(tmp_path / "log.jsonl", None)
     res = _record(box, key, 0)

@@ -89,15 +89,15 @@ def test_a_record_that_does_not_verify_stops_the_push_after_the_good_ones(store,
     lines = read_lines(log)
     lines[4] = with_payload(lines[4], lambda body: body["advice"].__setitem__("recipient", "police")) + b"\n"
     log.write_bytes(b"".join(lines))
-    # without a trusted-keys file the form and the chain are checked: the edit breaks the next record's prev
-    res = push_log(log, store.writer)
-    assert res.failure is not None and res.failure.code is Code.CHAIN_BROKEN and res.failure.line == 6
-    assert res.new == 5
-    # with one, the signature itself
+    # with a trusted-keys file, the signature itself: the records before it are pushed
     tk = org_trust(tmp_path / "tk.json", seeded_key(9), key)
     assert main(["audit", "push", str(log), "--to", store.writer, "--trusted-keys", str(tk)]) == 1
     assert f"{log}:5: FAIL BAD_SIGNATURE" in capsys.readouterr().out
-    assert len(stored_lines(store, local_log_id(log))) == 5
+    assert len(stored_lines(store, local_log_id(log))) == 4
+    # without one, the form and the chain are checked: the edit breaks the next record's prev
+    res = push_log(log, store.writer)
+    assert res.failure is not None and res.failure.code is Code.CHAIN_BROKEN and res.failure.line == 6
+    assert res.new == 1 and len(stored_lines(store, local_log_id(log))) == 5
 
 
 def test_push_with_trusted_keys_refuses_an_unknown_key(store, key, tmp_path):
