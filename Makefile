@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/audit.py --records 20000
 	$(BIN)/python bench/tui_start.py
+	$(BIN)/python bench/store.py --records 20000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -261,3 +261,31 @@ def test_show_and_verify_from_a_store_do_not_print_the_password(pg, tmp_path):
         proc = subprocess.run([sys.executable, "-m", "cli.main", *cmd], capture_output=True, text=True,
                               cwd=Path(__file__).resolve().parents[2], timeout=60)
         assert proc.returncode == 2 and "hunter2" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_a_pg_dump_restored_elsewhere_verifies_the_same(store, key, key2, org_key, tmp_path):
+    """Backups: pg_dump copies the lines byte for byte; after pg_restore (and `store init`) the store
+    verifies as before, against the same held checkpoint."""
+    import subprocess
+
+    from conftest import new_database
+
+    from audit.store.schema import init_store
+    a, b, tk = _setup(store, tmp_path, key, key2, org_key)
+    write_org_checkpoint(store.writer, org_key, tmp_path / "held.cp")
+    trust = trustmod.load(tk)
+    before = verify_store(store.auditor, trust, checkpoints=[tmp_path / "held.cp"])
+    dump = tmp_path / "store.dump"
+    bindir = store.cluster.bindir
+    subprocess.run([str(bindir / "pg_dump"), "-Fc", "-f", str(dump), "-d", store.admin], check=True,
+                   capture_output=True, timeout=120)
+    target = new_database(store.cluster)
+    subprocess.run([str(bindir / "pg_restore"), "-d", store.cluster.url(target), str(dump)], check=True,
+                   capture_output=True, timeout=120)
+    assert init_store(store.cluster.url(target)).store_id == store.store_id
+    after = verify_store(store.cluster.url(target), trust, checkpoints=[tmp_path / "held.cp"])
+    assert before.ok and after.ok and after.org.anchored == before.org.anchored == 15
+    assert (after.org.root, after.org.head, [r.root for r in after.logs]) == \
+        (before.org.root, before.org.head, [r.root for r in before.logs])
+    append(a, key, 1, start=8)  # the restored store takes the next records like the old one
+    assert push_log(a, store.cluster.url(target)).new == 1
