@@ -279,7 +279,7 @@ def main() -> int:
             print(f"verify memory, {m['records']:6d} records        max RSS {m['maxrss_kib'] / 1024:5.1f} MiB (worker "
                   f"processes {m['children_maxrss_kib'] / 1024:.1f} MiB; a fresh process)")
         grow = m_big["maxrss_kib"] / max(m_small["maxrss_kib"], 1)
-        print(f"  RSS at {m_big['records'] // max(m_small['records'], 1)}x the records: {grow:.2f}x   "
+        print(f"  RSS at {m_big['records'] / max(m_small['records'], 1):.0f}x the records: {grow:.2f}x   "
               f"{'flat' if grow < 1.5 else 'NOT flat'}")
     finally:
         cluster.stop()

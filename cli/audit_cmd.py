@@ -1,4 +1,9 @@
-"""``deelwijzer audit verify|repair|pin|show|prove|verify-proof|checkpoint|prove-consistency|verify-consistency``.
+"""``deelwijzer audit verify|repair|pin|show|prove|verify-proof|checkpoint|prove-consistency|verify-consistency|push|report``.
+
+Wherever a LOG is accepted, an organisation store's URL (``postgresql://…``) is too: those
+commands go to ``cli.audit_store_cmd`` (docs/store.md), with the same output, reason codes and
+exit codes; ``verify-proof`` and ``verify-consistency`` recognise organisation proofs and
+checkpoints by their type.
 
 Exit codes: 0 everything holds; 1 checked and found problems (one line per failure: where,
 reason code, message); 2 usage errors (bad option values, missing or unreadable files). Every
