@@ -7,7 +7,6 @@ fails with a message that says how to install it (``make test`` installs it when
 """
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,12 +17,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "audit"))  # audit_helpers
 
+from store_helpers import AUDITOR, WRITER, new_database
+
 from audit.keys import SigningKey
 from audit.store.schema import init_store
 from audit.store.tempcluster import ClusterError, TempCluster
-
-WRITER, AUDITOR = "laptop_writer", "the_auditor"
-_DB = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +71,6 @@ class Store:
             conn.execute("SET session_replication_role = replica")
             for st in statements:
                 conn.execute(st)
-
-
-def new_database(cluster: TempCluster) -> str:
-    name = f"store_{next(_DB)}"
-    with psycopg.connect(cluster.url(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return name
 
 
 @pytest.fixture

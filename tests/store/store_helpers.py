@@ -3,14 +3,28 @@ processes, reading back what the store holds."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from pathlib import Path
+
+import psycopg
 
 from audit_helpers import ACTOR, append, make_decision, read_lines, trust_file  # noqa: F401  (re-exported)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import keys, trust
 from audit.keys import SigningKey
+
+WRITER, AUDITOR = "laptop_writer", "the_auditor"   # login roles the session fixture creates
+_DB = itertools.count(1)
+
+
+def new_database(cluster) -> str:
+    """A new, empty database in the test cluster (no store in it yet)."""
+    name = f"store_{next(_DB)}"
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return name
 
 
 def org_trust(path: Path, org_key: SigningKey, *record_keys: SigningKey) -> Path:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import AUDITOR, WRITER, new_database
-from store_helpers import append, local_log_id, read_lines
+from store_helpers import AUDITOR, WRITER, append, local_log_id, new_database, read_lines
 
 from audit.codes import Code
 from audit.errors import StoreError

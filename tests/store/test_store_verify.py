@@ -268,7 +268,7 @@ def test_a_pg_dump_restored_elsewhere_verifies_the_same(store, key, key2, org_ke
     verifies as before, against the same held checkpoint."""
     import subprocess
 
-    from conftest import new_database
+    from store_helpers import new_database
 
     from audit.store.schema import init_store
     a, b, tk = _setup(store, tmp_path, key, key2, org_key)
