@@ -1,14 +1,15 @@
 # Deelwijzer: two commands.
 #   make run   creates .venv, installs, starts the interview on the bundled rule set
 #              (a demo signing key is generated on first use, in .demo/)
-#   make test  same set-up, then the whole test suite
+#   make test  same set-up, then the whole test suite (installs Debian's postgresql package when pg_ctl
+#              is missing and we are root: the store tests start a throw-away PostgreSQL cluster)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := $(CURDIR)/.demo
 
-.PHONY: run test lint bench check clean demo-key
+.PHONY: run test lint bench check clean demo-key postgres
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Deelwijzer needs Python 3.11 or 3.12 (durable-rules does not build on 3.13). Run: make PY=python3.12 ...")'
@@ -29,12 +30,15 @@ demo-key: $(STAMP)
 run: demo-key
 	DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer
 
-test: $(STAMP) lint
+test: $(STAMP) lint postgres
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy engine legal_bases audit
+
+postgres:
+	@sh tests/store/ensure_postgres.sh
 
 check: $(STAMP)
 	$(BIN)/deelwijzer rules check && $(BIN)/deelwijzer rules test
@@ -43,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/audit.py --records 20000
 	$(BIN)/python bench/tui_start.py
+	$(BIN)/python bench/store.py --records 20000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -102,3 +102,11 @@ class EnvelopeError(AuditError, ValueError):
         super().__init__(message, code)
         self.payload = payload
         self.keyid = keyid
+
+
+class StoreError(AuditError):
+    """The organisation store (PostgreSQL) cannot be reached or used: STORE_UNAVAILABLE (not
+    reachable, or the connection broke mid-command), STORE_NOT_READY (no store schema, another
+    schema version, missing rights), or STORE_CONFLICT (a pushed record differs from the stored one)."""
+
+    default_code = Code.STORE_UNAVAILABLE

@@ -22,7 +22,10 @@ def register(sub) -> None:
     p.add_argument("--sign", action="store_true", help="also append a signed audit record")
     p.add_argument("--key", type=Path, help="signing key: the directory from 'keys init' or its private-key.ossh "
                                             "(a private-key.p12 from an earlier version still works)")
-    p.add_argument("--log", type=Path, help="audit log (JSON Lines) to append to")
+    p.add_argument("--log", help="audit log (JSON Lines) to append to, or an organisation store's URL "
+                                 "(postgresql://...): then the record goes to --local-log first, then to the store")
+    p.add_argument("--local-log", type=Path, help="with --log URL: the local log the record is written to first "
+                                                  "(default: the interview's, DATA_HOME/audit/log.jsonl)")
     p.add_argument("--passphrase-file", type=Path, help="file holding the key's passphrase (else it is asked)")
     p.add_argument("--professional", default=os.environ.get("DEELWIJZER_PROFESSIONAL", ""),
                    help="who decides, stored in the record (default: the interview's settings, else your login name)")
@@ -74,7 +77,7 @@ def run(args) -> int:
             sys.stdout.write(render_text(decision, args.lang))
             if record_id:
                 sys.stdout.write(f"Audit record: {record_id}\n")
-        return 0
+        return getattr(args, "store_exit", 0)  # 1: the organisation store holds a conflicting record (alarm)
     except UsageError as exc:
         return fail(str(exc))
 
@@ -94,11 +97,44 @@ def _sign(args, result: dict, answers: dict, case: dict) -> str:
         for note in key.notes:
             sys.stderr.write(f"deelwijzer: note: {note}\n")
         actor = _actor(args)
-        appended = audit.record_decision(args.log, key, decision=result, answers=answers, actor=actor,
-                                         case_ref_source=str(case.get("case_id") or args.case.stem))
+        case_ref_source = str(case.get("case_id") or args.case.stem)
+        from audit.store.url import is_store_url
+        if is_store_url(args.log):
+            return _record_in_store(args, key, result, answers, actor, case_ref_source)
+        appended = audit.record_decision(Path(args.log), key, decision=result, answers=answers, actor=actor,
+                                         case_ref_source=case_ref_source)
     except AuditError as exc:
         raise UsageError(f"{exc.code}: {exc.message}") from None
     return appended.record_id
+
+
+def _record_in_store(args, key, result: dict, answers: dict, actor: dict, case_ref_source: str) -> str:
+    """``--log URL``: the local log first (fsync), then the organisation store (audit.store.outbox).
+    A store that cannot be reached is no error -- the record waits in the local log (a warning,
+    exit 0); a stored record that differs is an alarm (exit 1); see docs/store.md."""
+    from audit.store.outbox import Outbox
+    from audit.store.url import redact
+    from cli.keys_cmd import safe
+    local = args.local_log
+    if local is None:
+        from tui.settings import audit_log_path, data_home  # no Textual import
+        local = audit_log_path(data_home())
+    with Outbox(local, args.log) as box:
+        res = box.record(key, decision=result, answers=answers, actor=actor, case_ref_source=case_ref_source)
+    push, where = res.push, safe(redact(args.log))
+    if push.failure is not None:
+        sys.stderr.write(f"deelwijzer: ALARM {push.failure.code}: {safe(push.failure.message)}; the record is in the "
+                         f"local log {local}; {push.waiting} record(s) wait for the store\n")
+        args.store_exit = 1
+    elif push.error is not None:
+        sys.stderr.write(f"deelwijzer: warning: the store could not take the record ({safe(push.error)}). It is safe in "
+                         f"the local log {local}; {push.waiting} record(s) wait and are pushed by the next "
+                         f"`decide --sign --log URL`, the interview's start, or `deelwijzer audit push {local} --to "
+                         f"URL`\n")
+    else:
+        sys.stderr.write(f"deelwijzer: stored in {where} (local log {local}; {push.new} new, {push.waiting} "
+                         f"waiting)\n")
+    return res.appended.record_id
 
 
 NOT_SET = "(niet ingesteld)"
