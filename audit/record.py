@@ -16,11 +16,11 @@ import functools
 import re
 import operator
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, NotRequired, Union, cast, get_args, get_origin
 
 import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 from pydantic import model_validator
 
 from audit import canonical

@@ -143,8 +143,20 @@ def whom_to_ask(code: Code, lang: str = "nl") -> str:
     return en if lang == "en" else nl
 
 
-def _fail(message: str, code: Code = Code.RELEASE_INVALID) -> ReleaseError:
-    return ReleaseError(message, code, hint=whom_to_ask(code, "en"))
+def _fail(message: str, code: Code = Code.RELEASE_INVALID, hint: str | None = None) -> ReleaseError:
+    """A ReleaseError; the hint defaults to what a professional should do about a refused release."""
+    return ReleaseError(message, code, hint=hint if hint is not None else
+                        (whom_to_ask(code, "en") if code in _HINTS else ""))
+
+
+_SIGNER_HINTS = {  # for the privacy officer making a release
+    Code.UNTRUSTED_KEY: "Trust your release key first (`deelwijzer keys trust KEYDIR --trusted-keys FILE --owner NAME "
+                        "--role release`), or sign with the key that is trusted for releases.",
+    Code.KEY_ROLE_NOT_ALLOWED: "Sign releases with the privacy officer's release key (trusted with --role release), "
+                               "never with a professional's record key.",
+    Code.KEY_NOT_VALID_AT_TIME: "The key's validity window does not cover the signing time or --valid-from; sign with "
+                                "a current release key.",
+}
 
 
 # --- the statement -----------------------------------------------------------------------------
@@ -315,7 +327,7 @@ def verify_release(release_dir: Path, trusted_keys: Path | trustmod.TrustStore, 
 def check_usable(release: VerifiedRelease, trust: trustmod.TrustStore, at: str) -> None:
     """Is the release in force at ``at`` (a timestamp): valid from then, signer valid then. Raises ReleaseError."""
     if release.valid_from > at:
-        raise _fail(f"release {release.name} {release.version} applies only from {release.valid_from}; it is now {at}",
+        raise _fail(f"release {release.name} {release.version} applies only from {release.valid_from}, not yet at {at}",
                     Code.RELEASE_NOT_YET_VALID)
     if release.signer_key_id not in trust.keys:
         raise _fail(f"the release signer {trustmod.short(release.signer_key_id)} is not in the trusted-keys file",
@@ -590,16 +602,15 @@ def _check_names(ruleset: Any) -> None:
 
 def _check_signer(trust: trustmod.TrustStore, key_id: str, signed_at: str, valid_from: str) -> None:
     if key_id not in trust.keys:
-        raise _fail(f"signing key {trustmod.short(key_id)} is not in the trusted-keys file {trust.path or ''}: add it "
-                    f"with `deelwijzer keys trust PUBLIC_KEY --trusted-keys FILE --owner NAME --role release`",
-                    Code.UNTRUSTED_KEY)
+        raise _fail(f"signing key {trustmod.short(key_id)} is not in the trusted-keys file {trust.path or ''}",
+                    Code.UNTRUSTED_KEY, _SIGNER_HINTS[Code.UNTRUSTED_KEY])
     problem = trust.role_problem(key_id, ROLES)
     if problem:
-        raise _fail(problem, Code.KEY_ROLE_NOT_ALLOWED)
+        raise _fail(problem, Code.KEY_ROLE_NOT_ALLOWED, _SIGNER_HINTS[Code.KEY_ROLE_NOT_ALLOWED])
     for when in (signed_at, valid_from):
         why = trust.invalid_at(key_id, when)
         if why:
-            raise _fail(why, Code.KEY_NOT_VALID_AT_TIME)
+            raise _fail(why, Code.KEY_NOT_VALID_AT_TIME, _SIGNER_HINTS[Code.KEY_NOT_VALID_AT_TIME])
 
 
 def _fill(staging: Path, ruleset: Any, key: keys.SigningKey, predicate: Predicate) -> None:
