@@ -229,7 +229,7 @@ def diff(args) -> int:
 
 def _safe(text: str) -> str:
     """Text from a release (notes, names) with control characters escaped, for a terminal."""
-    return "".join(c if c == "\n" or (c.isprintable() and c != "\x7f") else repr(c)[1:-1] for c in text)
+    return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _release_error(exc) -> None:
