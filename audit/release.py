@@ -96,7 +96,7 @@ _NOTES = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f]*$")  # printable text; new line
 
 _HINTS: dict[Code, tuple[str, str]] = {
     Code.RELEASE_INVALID: (
-        "Vraag IT de vrijgave opnieuw te installeren, precies zoals de privacy officer (FG) hem heeft aangeleverd.",
+        "Vraag IT de vrijgave opnieuw te installeren, precies zoals de privacy officer (FG) die heeft aangeleverd.",
         "Ask IT to install the release again, exactly as the privacy officer (FG) handed it over."),
     Code.RELEASE_FILES_CHANGED: (
         "Er is na het ondertekenen iets in de vrijgave veranderd. Vraag IT de oorspronkelijke vrijgave terug te zetten "
@@ -113,7 +113,7 @@ _HINTS: dict[Code, tuple[str, str]] = {
         "This release does not apply yet. Until then keep working on the current release; ask IT which one to use."),
     Code.UNTRUSTED_KEY: (
         "De vrijgave is ondertekend met een sleutel die niet in je lijst van vertrouwde sleutels staat. Vraag IT om de "
-        "actuele lijst, of vraag de privacy officer (FG) of hij deze vrijgave heeft ondertekend.",
+        "actuele lijst, of vraag de privacy officer (FG) of die deze vrijgave heeft ondertekend.",
         "The release is signed with a key that your trusted-keys file does not list. Ask IT for the current file, or "
         "ask the privacy officer (FG) whether they signed this release."),
     Code.BAD_SIGNATURE: (

@@ -68,9 +68,9 @@ def _release_dir(args) -> Path | None:
 def _verified_release(args, directory: Path):
     """The verified release, or UsageError: what failed and whom to ask (then nothing is decided)."""
     from audit import release as rel
-    from tui.settings import data_home  # no Textual import
+    from tui.settings import data_home, trusted_keys_path  # no Textual import
     env = os.environ.get(rel.ENV_TRUSTED_KEYS, "").strip()
-    trusted = args.trusted_keys or (Path(env) if env else data_home() / "trusted-keys.json")
+    trusted = args.trusted_keys or (Path(env) if env else trusted_keys_path(data_home()))
     try:
         return rel.verify_release(directory, trusted)
     except rel.ReleaseError as exc:
