@@ -83,6 +83,7 @@ MAX_TOTAL = 64 << 20         # bytes of all archived files together
 MAX_FILES = 1000             # archived files in one release
 MAX_ENTRIES = 2 * MAX_FILES  # directory entries looked at before a release is refused as too large
 NOTES_MAX = 4000
+MAX_KINDS = 200              # kinds of change listed in a statement (the rest are counted)
 
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -205,7 +206,8 @@ class Changes(_Strict):
 
     changed: Count                                               # paths whose advice changed
     changed_rules: Annotated[list[Label], Field(max_length=MAX_FILES)]
-    kinds: Annotated[list[Changed], Field(max_length=MAX_FILES)]
+    kinds: Annotated[list[Changed], Field(max_length=MAX_KINDS)]   # the most frequent first
+    kinds_not_listed: Count                                      # further kinds of change beyond MAX_KINDS
     new_paths: Annotated[list[Spread], Field(max_length=MAX_FILES)]
     paths: Count                                                 # paths both versions produce
     previous: PreviousRelease
@@ -517,9 +519,14 @@ def changes_from_diff(report: Any, previous: VerifiedRelease) -> Changes:
     """The statement's summary of ``engine.diff.compare(previous.ruleset, new)``."""
     def spread(counter: Any) -> list[Spread]:
         return [Spread(outcome=str(o), paths=int(n)) for o, n in counter.most_common()]
+
+    def clip(text: str) -> str:
+        return text if len(text) <= 500 else text[:499] + "…"
+    kinds = list(report.changes.values())  # most frequent first
     try:
         return Changes(changed=int(report.changed), changed_rules=[str(r) for r in report.changed_rules],
-                       kinds=[Changed(kind=str(c.kind), paths=int(c.paths)) for c in report.changes.values()],
+                       kinds=[Changed(kind=clip(str(c.kind)), paths=int(c.paths)) for c in kinds[:MAX_KINDS]],
+                       kinds_not_listed=max(0, len(kinds) - MAX_KINDS),
                        new_paths=spread(report.new_paths), paths=int(report.paths),
                        previous=PreviousRelease(fingerprint=previous.fingerprint, name=previous.name,
                                                 statement=previous.statement, version=previous.version),

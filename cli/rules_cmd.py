@@ -244,6 +244,9 @@ def _changes_lines(changes) -> list[str]:
            f"{len(changes.changed_rules)} rule(s) differ; {changes.changed} of {changes.paths} interview paths change "
            f"advice"]
     out += [f"  {c.paths:6d} x {_safe(c.kind)}" for c in changes.kinds[:20]]
+    more = len(changes.kinds) - 20 + changes.kinds_not_listed
+    if more > 0:
+        out.append(f"  … and {more} more kind(s) of change (all paths are counted above)")
     for title, spread in (("new paths", changes.new_paths), ("removed paths", changes.removed_paths)):
         if spread:
             out.append(f"  {title}: " + ", ".join(f"{s.paths} {_safe(s.outcome)}" for s in spread))

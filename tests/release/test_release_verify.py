@@ -358,3 +358,22 @@ def test_every_hint_names_whom_to_ask_in_both_languages():
         nl, en = whom_to_ask(code, "nl"), whom_to_ask(code, "en")
         assert nl != en
         assert ("privacy officer" in nl or "IT" in nl) and ("privacy officer" in en or "IT" in en), code
+
+
+def test_the_change_summary_counts_every_path_and_lists_the_most_frequent_kinds(release: Path, trusted: Path):
+    from collections import Counter
+
+    from engine.diff import Change, DiffReport
+
+    from audit.release import MAX_KINDS, changes_from_diff
+    previous = verify_release(release, trusted)
+    report = DiffReport("old", "new", paths=1000, unchanged=400, decided=1000,
+                        new_paths=Counter({"DO_NOT_SHARE": 3}), changed_rules=["r1", "r2"])
+    for i in range(MAX_KINDS + 50):
+        kind = f"outcome: A{i} -> B" + ("; legal_bases: +x" * 60 if i == 0 else "")
+        report.changes[kind] = Change(kind, paths=2 if i < 300 else 1)
+    changes = changes_from_diff(report, previous)
+    assert changes.changed == report.changed == 500 and changes.paths == 1000 and changes.unchanged == 400
+    assert len(changes.kinds) == MAX_KINDS and changes.kinds_not_listed == 50
+    assert len(changes.kinds[0].kind) == 500 and changes.kinds[0].kind.endswith("…")
+    assert changes.previous.statement == previous.statement and changes.new_paths[0].outcome == "DO_NOT_SHARE"
