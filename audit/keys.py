@@ -33,6 +33,7 @@ import os
 import stat
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -61,6 +62,7 @@ PSEUDONYM_KEY_FILE = "pseudonym-key.json"
 OPENSSH_HEADER = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 _PSEUD_AAD = b"deelwijzer-pseudonym-key-v1|"
 _CASE_REF_DOMAIN = b"deelwijzer-case-ref-v1\x00"
+_WEIGHING_DOMAIN = b"deelwijzer-weighing-v1\x00"
 
 
 def key_id_for(public_key: Ed25519PublicKey) -> str:
@@ -143,6 +145,17 @@ class SigningKey:
             raise RecordError("case_ref_source is not valid Unicode text") from None
         mac = hmac.HMAC(self._pseud, hashes.SHA256())
         mac.update(_CASE_REF_DOMAIN + data)
+        return "hmac-sha256:" + base64.urlsafe_b64encode(mac.finalize()).rstrip(b"=").decode("ascii")
+
+    def weighing_hash(self, text: str) -> str:
+        """The keyed hash of a professional's own weighing (HMAC-SHA256 under the pseudonymisation
+        key, its own domain): the text is normalised first (Unicode NFC, every run of white space
+        one space, trimmed), so a text copied back from the dossier document gives the same hash."""
+        normal = " ".join(unicodedata.normalize("NFC", text).split())
+        if not normal:
+            raise RecordError("the weighing is empty: record no weighing_hash for it")
+        mac = hmac.HMAC(self._pseud, hashes.SHA256())
+        mac.update(_WEIGHING_DOMAIN + normal.encode("utf-8"))
         return "hmac-sha256:" + base64.urlsafe_b64encode(mac.finalize()).rstrip(b"=").decode("ascii")
 
     def __repr__(self) -> str:

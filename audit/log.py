@@ -360,13 +360,17 @@ class AuditLogWriter:
         return req.result
 
     def append_decision(self, key: SigningKey, *, decision: Any, answers: dict[str, Any], actor: dict[str, Any],
-                        case_ref_source: str) -> AppendedRecord:
+                        case_ref_source: str, weighing: str | None = None) -> AppendedRecord:
         """Append one decision record. ``decision`` is ``Decision.to_json(lang="nl")`` (or the
-        Decision itself: then its Dutch JSON is recorded, so that replay is deterministic)."""
+        Decision itself: then its Dutch JSON is recorded, so that replay is deterministic).
+        ``weighing``, the professional's own weighing (personal data, kept in the dossier
+        document), is recorded only as its keyed hash ``weighing_hash``."""
         if hasattr(decision, "to_json"):
             decision = decision.to_json(lang="nl")
         body = {"type": "decision", "actor": record.actor_fields(actor), "case_ref": key.case_ref(case_ref_source),
                 "pseudonym_key_id": key.pseudonym_key_id, **record.decision_fields(decision, answers)}
+        if weighing is not None and weighing.strip():
+            body["weighing_hash"] = key.weighing_hash(weighing)
         return self._submit(key, body)
 
     # -- repair -----------------------------------------------------------------------------
@@ -442,14 +446,14 @@ class AuditLogWriter:
 
 
 def record_decision(log_path: Path, key: SigningKey, *, decision: Any, answers: dict[str, Any], actor: dict[str, Any],
-                    case_ref_source: str) -> AppendedRecord:
+                    case_ref_source: str, weighing: str | None = None) -> AppendedRecord:
     """Append one signed decision record (creating the log and its genesis when absent).
 
     ``decision`` is ``Decision.to_json(lang="nl")`` or the Decision itself (see
     ``AuditLogWriter.append_decision``)."""
     with AuditLogWriter(log_path) as writer:
         return writer.append_decision(key, decision=decision, answers=answers, actor=actor,
-                                      case_ref_source=case_ref_source)
+                                      case_ref_source=case_ref_source, weighing=weighing)
 
 
 def repair(log_path: Path, key: SigningKey | None = None) -> RepairResult:

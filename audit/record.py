@@ -171,6 +171,10 @@ class DecisionRecord(_Strict):
     ts: Ts
     type: Literal["decision"]
     v: Literal[1]
+    # Optional (absent in older records, and when the professional wrote no weighing): the keyed
+    # hash of the professional's own weighing that is in the dossier document, never the text.
+    weighing_hash: Annotated[str, StringConstraints(pattern=CASE_REF_PATTERN)] | None = Field(
+        default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _fired_rules_match(self) -> DecisionRecord:
@@ -408,7 +412,7 @@ def _typed_dict(model: type[BaseModel]) -> Any:
         for name, info in model.model_fields.items():
             ann = _as_typed(info.annotation)
             ann = _annotated(ann, info.metadata) if info.metadata else ann
-            fields[name] = ann if info.is_required() else NotRequired[ann]
+            fields[name] = ann if info.is_required() else NotRequired[ann]  # optional: may be absent
         td: Any = cast(Any, TypedDict)(model.__name__ + "Dict", fields)
         td.__pydantic_config__ = _FAST_CONFIG
         _TYPED[model] = td

@@ -5,10 +5,11 @@ Measures, in the same run and on the same machine:
 * baseline: wall time of ``python -c "import textual.app"``;
 * first paint: from process start (just before spawning) until the start screen
   has been drawn to the pseudo-terminal (the app then exits at once);
-* rules ready (for information): until the engine and the bundled rule set are
-  loaded in the background after the first paint.
+* rules ready: until the engine and the bundled rule set are loaded (from the engine's compiled
+  rule-set cache, warmed once before timing) in the background after the first paint.
 
-Prints the medians and the ratio first-paint / baseline. Target: first paint < 0.5 s.
+Prints the medians and both ratios against the baseline of the same run. Targets: first paint
+< 0.5 s and rules ready < 0.5 s after start (timings belong here, never in tests).
 
     .venv/bin/python bench/tui_start.py [--runs 7]
 """
@@ -117,9 +118,11 @@ def main() -> int:
         home = Path(tmp)
         (home / "settings.json").write_text('{"name": "Bench", "language": "nl"}')
         os.environ["DEELWIJZER_HOME"] = str(home)
-        # warm the file cache once, not counted
+        # warm the file cache and the compiled rule-set cache once, not counted
         baseline()
         timed_child("paint", home)
+        if not args.no_rules:
+            timed_child("rules", home)
         base, paint, rules = [], [], []
         for _ in range(args.runs):
             base.append(baseline())
@@ -131,12 +134,16 @@ def main() -> int:
     print(f"python -c 'import textual.app'      : {b * 1000:7.1f} ms")
     print(f"deelwijzer TUI, first screen painted : {p * 1000:7.1f} ms "
           f"(min {min(paint) * 1000:.1f}, max {max(paint) * 1000:.1f})")
-    if rules:
-        print(f"rules loaded in background (info)    : {statistics.median(rules) * 1000:7.1f} ms")
+    r = statistics.median(rules) if rules else None
+    if r is not None:
+        print(f"rules ready (loaded in background)   : {r * 1000:7.1f} ms "
+              f"(min {min(rules) * 1000:.1f}, max {max(rules) * 1000:.1f})")
     print(f"ratio first-paint / textual import   : {p / b:7.2f}")
-    verdict = "OK" if p < TARGET_S else "OVER TARGET"
-    print(f"target first paint < {TARGET_S:.1f} s           : {verdict}")
-    return 0 if p < TARGET_S else 1
+    if r is not None:
+        print(f"ratio rules-ready / textual import   : {r / b:7.2f}")
+    ok = p < TARGET_S and (r is None or r < TARGET_S)
+    print(f"targets first paint and rules < {TARGET_S:.1f} s: {'OK' if ok else 'OVER TARGET'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.conditions import (MAX_CONJUNCTS, NEGATED, ConditionParser, DerivedRef, FactSpec, Node, Not, Test,
                                TooManyAlternatives, derived_of, dnf, facts_of, nnf)
+from engine.compiler import MAX_CASE_PROPERTIES
 from engine.errors import RulesetError
 from engine.fingerprint import fingerprint
 from engine.loader import rule_files
@@ -224,6 +225,14 @@ class Checker:
                         "a default must name the legal source that supplies it (default_cites: [...]); a fact of the "
                         "case is asked, not assumed", "default"))
                 self._sources(item, q.default_cites, v.catalogue, "default_cites")
+        total = 0
+        for fact, item in v.questions.items():   # the engine carries a case as one fact (engine.compiler)
+            total += len(item.value.options or ()) if item.value.type == "set" else 1
+            if total > MAX_CASE_PROPERTIES:
+                self.problems.append(item.problem(
+                    f"the questions up to '{fact}' need {total} engine properties (one per question, one per option of a "
+                    f"list question); the engine allows {MAX_CASE_PROPERTIES}: use fewer options or questions", "fact"))
+                break
         facts[ADVICE_OUTCOME] = FactSpec("enum", tuple(v.outcomes))
         facts[ADVICE_VERDICT] = FactSpec("enum", VERDICTS)
         return facts

@@ -26,9 +26,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.compiler import encode_answer, program_for
-from engine.conditions import NEGATED
-from engine.durable_host import DurableEngine
+from engine.compiler import ADVICE, encode_case, program_for
+from engine.conditions import NEGATED, DerivedRef, Test
+from engine.durable_host import DurableEngine, StageMemo
 from engine.reference import Walk, derived_value, firings, relevance
 from engine.ruleset import ADVICE_OUTCOME, ADVICE_VERDICT, CompiledRule, Ruleset
 from legal_bases.catalogue import Text
@@ -135,15 +135,17 @@ class Decision:
 
 
 def decide(rs: Ruleset, answers: dict[str, Any], *, on: dt.date | None = None, backend: str = "durable",
-           order: list[str] | None = None, explain: bool = False, walk: Walk | None = None) -> Decision:
-    """``walk`` may pass the relevance walk of exactly these answers (the path enumeration has it)."""
+           order: list[str] | None = None, explain: bool = False, walk: Walk | None = None,
+           memo: StageMemo | None = None) -> Decision:
+    """``walk`` may pass the relevance walk of exactly these answers (the path enumeration has it);
+    ``memo`` lets a walk over many cases reuse durable's result for a repeated stage input."""
     walk = walk if walk is not None else relevance(rs, answers)
     ignored = [q.fact for q in rs.questions if q.fact in answers and q.fact not in walk.relevant]
     advice = None
     if not walk.missing:
         if order is not None:
             order = [f for f in order if f in walk.known] + [f for f in sorted(walk.known) if f not in order]
-        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today(), backend, order, explain)
+        advice = _advise(rs, walk.known, walk.assumed, on or dt.date.today(), backend, order, explain, memo)
     return Decision(rs, dict(answers), walk.relevant, walk.missing, ignored, advice, walk.to_ask, walk.assumed,
                     _warnings(rs, walk.known))
 
@@ -160,7 +162,7 @@ BACKENDS = ("durable", "python")
 
 
 def run_engine(rs: Ruleset, known: dict[str, Any], choose, *, backend: str = "durable",
-               order: list[str] | None = None) -> tuple[list, Any]:
+               order: list[str] | None = None, memo: StageMemo | None = None) -> tuple[list, Any]:
     """Evaluate in two phases; ``choose(fired)`` returns (extra facts, result).
 
     ``durable`` is the production engine. ``python`` evaluates the same compiled conjuncts
@@ -172,17 +174,20 @@ def run_engine(rs: Ruleset, known: dict[str, Any], choose, *, backend: str = "du
         fired = firings(rs, known)
         extra, result = choose(fired)
         # the advice facts are read only by data and condition rules: evaluate just those again
-        derived = {key.rpartition("#")[0] for key, _ in fired if key.rpartition("#")[0] in rs.derived}
+        index = _conjunct_index(rs)
+        derived = {index[key][0] for key in fired} & rs.derived.keys()
         more = firings(rs, {**known, **extra}, only=("data", "condition"), derived=derived)
-        return sorted(dict(fired + more).items()), result
+        return sorted(set(fired) | set(more)), result
     if backend != "durable":
         raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
     program = program_for(rs)
-    with DurableEngine.get().session(program) as session:
-        session.assert_facts([encode_answer(f, known[f], rs.facts[f]) for f in facts])
-        extra, result = choose(session.fired)
-        session.assert_facts([encode_answer(f, v, rs.facts[f]) for f, v in extra.items()])
-        return session.fired, result
+
+    def advice_fact(fired: list[str]) -> tuple[dict[str, Any], Any]:
+        extra, result = choose(fired)
+        return encode_case(rs, program.props, extra, ADVICE), result
+
+    case = encode_case(rs, program.props, {f: known[f] for f in facts})
+    return DurableEngine.get().evaluate(program, case, advice_fact, memo)
 
 
 def route_outcome(rs: Ruleset, known: dict[str, Any]) -> tuple[str, str]:
@@ -190,40 +195,63 @@ def route_outcome(rs: Ruleset, known: dict[str, Any]) -> tuple[str, str]:
     the route rules only; ``decide`` gives the same, with everything else)."""
     route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
     fired = firings(rs, known, only=("route",))
-    outcomes = {route_rules[k.rpartition("#")[0]].rule.then.outcome for k, _ in fired if k.rpartition("#")[0] in route_rules}
+    outcomes = {route_rules[k.rpartition("#")[0]].rule.then.outcome for k in fired if k.rpartition("#")[0] in route_rules}
     outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
     return outcome, rs.outcomes[outcome].verdict
 
 
-def _first_firings(fired) -> dict[str, tuple[int, dict]]:
-    """For each rule id, the firing of its lowest-numbered conjunct (deterministic)."""
-    out: dict[str, tuple[int, dict]] = {}
-    for key, matched in fired:
-        rule_id, _, k = key.rpartition("#")
-        k = int(k)
-        if rule_id not in out or k < out[rule_id][0]:
-            out[rule_id] = (k, matched)
+def _conjunct_index(rs: Ruleset) -> dict[str, tuple[str, int, tuple[str, ...], tuple[str, ...]]]:
+    """Per engine rule ``<rule>#<k>``: the rule id, k, the derived facts and the answers its
+    conjunct reads (sorted; memoised on the rule set)."""
+    index: dict[str, tuple[str, int, tuple[str, ...], tuple[str, ...]]] | None = rs.memo.get("conjuncts")
+    if index is None:
+        index = {}
+        for cr in rs.all_rules():
+            for k, conj in enumerate(cr.conjuncts):
+                index[f"{cr.id}#{k}"] = (cr.id, k, tuple(sorted({leaf.name for leaf in conj if isinstance(leaf, DerivedRef)})),
+                                         tuple(sorted({leaf.fact for leaf in conj if isinstance(leaf, Test)})))
+        rs.memo["conjuncts"] = index
+    return index
+
+
+def _in_file_order(rs: Ruleset, firings: dict[str, int]) -> list[CompiledRule]:
+    """The fired rules (not derived facts), in the order of the rule files."""
+    position: dict[str, int] | None = rs.memo.get("rule_position")
+    if position is None:
+        position = rs.memo["rule_position"] = {r.id: i for i, r in enumerate(rs.rules)}
+    return [rs.rules[i] for i in sorted(position[rid] for rid in firings if rid in position)]
+
+
+def _first_firings(rs: Ruleset, fired: list[str]) -> dict[str, int]:
+    """For each rule id, its lowest-numbered conjunct that fired (deterministic)."""
+    index = _conjunct_index(rs)
+    out: dict[str, int] = {}
+    for key in fired:
+        rule_id, k, _, _ = index[key]
+        if rule_id not in out or k < out[rule_id]:
+            out[rule_id] = k
     return out
 
 
 def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.date,
-            backend: str = "durable", order: list[str] | None = None, explain: bool = False) -> Advice:
-    route_rules = {r.id: r for r in rs.rules if r.kind == "route"}
+            backend: str = "durable", order: list[str] | None = None, explain: bool = False,
+            memo: StageMemo | None = None) -> Advice:
+    route_rules = rs.memo.get("route_rules")
+    if route_rules is None:
+        route_rules = rs.memo["route_rules"] = {r.id: r for r in rs.rules if r.kind == "route"}
+    index = _conjunct_index(rs)
 
     def choose(fired):
-        outcomes = {route_rules[rid].rule.then.outcome for rid in _first_firings(fired) if rid in route_rules}
+        outcomes = {route_rules[rid].rule.then.outcome for rid in _first_firings(rs, fired) if rid in route_rules}
         outcome = min(outcomes, key=rs.precedence.index) if outcomes else rs.info.fallback.outcome
         return {ADVICE_OUTCOME: outcome, ADVICE_VERDICT: rs.outcomes[outcome].verdict}, (outcome, bool(outcomes))
 
-    fired, (outcome, routed) = run_engine(rs, known, choose, backend=backend, order=order)
+    fired, (outcome, routed) = run_engine(rs, known, choose, backend=backend, order=order, memo=memo)
     verdict = rs.outcomes[outcome].verdict
-    firings = _first_firings(fired)
+    firings = _first_firings(rs, fired)
     steps: list[Step] = []
     done: set[str] = set()
 
-    def facts_of_firing(matched: dict) -> dict[str, Any]:
-        names = sorted(f["f"] for f in matched.values() if f.get("t") == "a" and f["f"] in known)
-        return {name: known[name] for name in names}
 
     if assumed:
         steps.append(Step("assumed", "assumed", Text(
@@ -235,15 +263,16 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         if cr.id in done:
             return
         done.add(cr.id)
-        _, matched = firings[cr.id]
+        _, _, derived, facts = index[f"{cr.id}#{firings[cr.id]}"]
         # the derived facts this firing rested on come first (sorted: independent of engine order)
-        for name in sorted(f["n"] for f in matched.values() if f.get("t") == "d"):
+        for name in derived:
             add(rs.derived[name])
         if cr.id.startswith(NEGATED):       # "x does not apply": implied by the steps around it
             return
-        steps.append(Step(cr.id, cr.kind, cr.explain, cr.cites, facts_of_firing(matched)))
+        steps.append(Step(cr.id, cr.kind, cr.explain, cr.cites, {f: known[f] for f in facts if f in known}))
 
-    winners = [r for r in rs.rules if r.kind == "route" and r.id in firings and r.rule.then.outcome == outcome]
+    in_order = _in_file_order(rs, firings)
+    winners = [r for r in in_order if r.kind == "route" and r.rule.then.outcome == outcome]
     for r in winners:
         add(r)
     if not routed:
@@ -254,7 +283,7 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
     requested = list(known.get(rs.info.data_fact, []))
     allowed: list[str] = []
     withheld: list[Withheld] = []
-    data_rules = [r for r in rs.rules if r.kind == "data" and r.id in firings]
+    data_rules = [r for r in in_order if r.kind == "data"]
     used_data_rules: list[CompiledRule] = []
     for cat in requested:
         if verdict == "do_not_share":
@@ -272,7 +301,7 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
         else:
             withheld.append(Withheld(cat, rs.info.default_withhold_reason, "default"))
     used_ids = {r.id for r in used_data_rules}
-    for r in rs.rules:                      # keep file order in the explanation
+    for r in in_order:                      # keep file order in the explanation
         if r.id in used_ids:
             add(r)
     if any(w.rule == "default" for w in withheld):
@@ -283,8 +312,8 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
     conditions: set[str] = set()
     for r in winners:
         conditions.update(r.rule.then.conditions)
-    for r in rs.rules:
-        if r.kind == "condition" and r.id in firings:
+    for r in in_order:
+        if r.kind == "condition":
             conditions.update(r.rule.then.conditions)
             add(r)
 
@@ -351,5 +380,5 @@ def _advise(rs: Ruleset, known: dict[str, Any], assumed: dict[str, Any], on: dt.
                         next_steps.append(NextStep("unblock", b.next_step, w.rule, w.title, b.fact))
     return Advice(outcome=outcome, verdict=verdict, recipient=known.get(rs.info.recipient_fact),
                   legal_bases=legal_bases, conditions=ordered_conditions, allowed=allowed, withheld=withheld,
-                  explanation=steps, unverified=unverified, fired=sorted(k for k, _ in fired),
+                  explanation=steps, unverified=unverified, fired=sorted(fired),
                   next_steps=next_steps, why_not=blocked)

@@ -8,14 +8,16 @@ durable-rules 2.0.28 is an unmaintained C extension with sharp edges, measured i
   per action, no exceptions swallowed into the state -- an action is our own code, run on
   the calling thread, and its errors propagate;
 * one process-wide lock around every engine call (the C handle table is not thread-safe);
-* rulesets are registered once under a content-addressed name (they cannot be replaced),
-  from a copy without the action names;
-* facts are asserted one by one (batch paths have corrupted memory); a derived fact that a
-  firing concludes is queued and asserted after the firing completes (the rule language is
-  monotone, so the order of assertion cannot change what fires); a sink rule in every
-  program means no fact is ever "not handled";
-* a fresh session id per evaluation, always deleted afterwards, so nothing leaks between
-  evaluations;
+* rulesets are registered once under a content-addressed name (they cannot be replaced);
+* an evaluation runs the program's stages (``engine.compiler``) one after the other, each in
+  a fresh session that is deleted afterwards, so nothing leaks between evaluations; a
+  session is deleted only after an action has run in it (every stage has a ``start`` rule
+  that fires on the case), because durable frees uninitialised action buffers otherwise;
+* facts are asserted one by one (batch paths have corrupted memory): the case, the state
+  (the derived facts the earlier stages concluded) and, in the last stage, the advice;
+  a fact no rule reads is "not handled" (code 1), which is not an error;
+* an action's message starts with the name of the rule that fired (``{"<name>":``,
+  state.c ``serializeResult``); only that name is read, never the matched facts;
 * every failure of the C module is raised as DurableError with the durable error code
   explained, never as a crash of the process.
 """
@@ -26,15 +28,13 @@ import os
 import re
 import threading
 
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import durable_rules_engine as _dre
 
-from engine.compiler import SINK, Program
+from engine.compiler import START, STATE, Program, Stage
 from engine.errors import DurableError
 
 # Meaning of the error codes durable-rules reports (src/rules/rules.h), for the messages we show.
@@ -55,12 +55,19 @@ def _explain(exc: BaseException) -> str:
 
 
 @dataclass
-class _Session:
+class _Evaluation:
     program: Program
-    handle: int
-    sid: str
-    fired: list[tuple[str, dict[str, dict[str, Any]]]] = field(default_factory=list)
-    derived: set[str] = field(default_factory=set)
+    fired: list[str] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)   # flags of the derived facts concluded so far
+
+
+Choose = Callable[[list[str]], tuple[dict[str, Any], Any]]
+
+
+class StageMemo(dict[Any, tuple[str, ...]]):
+    """What durable fired for each distinct stage input, during one walk (see ``evaluate``)."""
+
+    misses = 0
 
 
 class DurableEngine:
@@ -78,84 +85,123 @@ class DurableEngine:
                 cls._instance = DurableEngine()
             return cls._instance
 
-    def _register(self, program: Program) -> int:
-        handle = self._handles.get(program.name)
+    def register(self, program: Program) -> None:
+        """Register every stage of a program (done once per process; also what ``rules check``
+        uses to prove durable accepts the program)."""
+        with self._lock:
+            for stage in program.stages:
+                self._handle(stage)
+
+    def _handle(self, stage: Stage) -> int:
+        handle = self._handles.get(stage.name)
         if handle is not None:
             return handle
-        definition = {name: {k: v for k, v in rule.items() if k != "run"} for name, rule in program.definition.items()}
         try:
-            handle = _dre.create_ruleset(program.name, _encode(definition))
+            handle = _dre.create_ruleset(stage.name, _encode(stage.definition))
         except Exception as exc:  # durable reports problems as a bare Exception with an error code
-            raise DurableError(f"durable-rules rejected the compiled rule set {program.name}: {_explain(exc)}") from None
-        self._handles[program.name] = handle
+            raise DurableError(f"durable-rules rejected the compiled rule set ({stage.kind} stage, "
+                               f"{len(stage.definition) - 1} engine rules): {_explain(exc)}") from None
+        self._handles[stage.name] = handle
         return handle
 
-    @contextmanager
-    def session(self, program: Program) -> Iterator[SessionHandle]:
+    def evaluate(self, program: Program, case: dict[str, Any], choose: Choose,
+                 memo: StageMemo | None = None) -> tuple[list[str], Any]:
+        """Run the stages on one case. ``choose(fired)`` is called once the routes have fired and
+        returns the advice fact for the last stage and a result that is passed back.
+
+        A stage is a pure function of the facts it is sent (a fresh session, fixed rules), so a
+        walk over many cases may pass a ``memo``: each distinct stage input is then evaluated by
+        durable once, and a repeated one reuses what durable fired for it."""
         with self._lock:
-            handle = self._register(program)
-            session = _Session(program, handle, os.urandom(16).hex())
-            try:
-                yield SessionHandle(session)
-            finally:
-                try:
-                    _dre.delete_state(handle, session.sid)
-                except Exception:  # noqa: BLE001 - no state was created (nothing asserted): nothing to delete
-                    pass
+            ev = _Evaluation(program)
+            chosen: tuple[dict[str, Any], Any] | None = None
+            for stage in program.stages:
+                # each stage is sent only the properties its rules test: smaller facts, cheaper asserts
+                case_part = tuple(map(case.get, stage.case_props))
+                state_part = tuple(map(ev.held.__contains__, stage.state_props))
+                advice: dict[str, Any] | None = None
+                if stage.kind == "advice":
+                    chosen = choose(sorted(ev.fired))
+                    advice = chosen[0]
 
+                def facts() -> list[dict[str, Any]]:
+                    out = [{"t": case["t"], **{p: v for p, v in zip(stage.case_props, case_part) if v is not None}}]
+                    if stage.reads_state:
+                        out.append({"t": STATE, **{p: 1 for p, h in zip(stage.state_props, state_part) if h}})
+                    if advice is not None:
+                        out.append(advice)
+                    return out
 
-class SessionHandle:
-    def __init__(self, session: _Session):
-        self._session = session
+                if memo is None:
+                    self._run_stage(ev, stage, facts())
+                    continue
+                key = (stage.name, case_part, state_part, tuple(sorted(advice.items())) if advice else None)
+                hit = memo.get(key)
+                if hit is None:
+                    sub = _Evaluation(program)
+                    self._run_stage(sub, stage, facts())
+                    hit = memo[key] = tuple(sub.fired)
+                    memo.misses += 1
+                for rule_key in hit:
+                    ev.fired.append(rule_key)
+                    conclusion = program.concludes.get(rule_key)
+                    if conclusion:
+                        ev.held.add(program.derived_props[conclusion])
+            if chosen is None:
+                chosen = choose(sorted(ev.fired))
+            return sorted(ev.fired), chosen[1]
 
-    def assert_facts(self, facts: list[dict[str, Any]]) -> None:
-        s = self._session
-        pending = deque(facts)
-        while pending:
-            fact = pending.popleft()
-            try:
-                result = _dre.assert_fact(s.handle, _encode({**fact, "sid": s.sid}))
-            except Exception as exc:  # noqa: BLE001 - every C failure becomes a DurableError
-                raise DurableError(f"durable-rules could not take the fact {str(fact)[:120]}: {_explain(exc)}") from None
-            code = result[0]
-            if code == 1:
-                raise DurableError(f"durable-rules matched no rule for {str(fact)[:120]} (the sink rule is missing)")
-            if code == 2:
-                raise DurableError(f"durable-rules saw the fact {str(fact)[:120]} twice in one session")
-            if code == 3:
-                continue
-            pending.extend(self._run_actions(result[1]))
-
-    def _run_actions(self, state: int) -> list[dict[str, Any]]:
-        s = self._session
-        concluded: list[dict[str, Any]] = []
+    def _run_stage(self, ev: _Evaluation, stage: Stage, facts: list[dict[str, Any]]) -> None:
+        handle = self._handle(stage)
+        sid = os.urandom(16).hex()
+        clean = False  # durable's action buffers are initialised once an action has run
         try:
-            started = _dre.start_action_for_state(s.handle, state)
+            for fact in facts:
+                clean = self._assert(ev, handle, sid, fact) or clean
+        finally:
+            if clean:
+                try:
+                    _dre.delete_state(handle, sid)
+                except Exception as exc:  # noqa: BLE001
+                    raise DurableError(f"durable-rules could not end an evaluation: {_explain(exc)}") from None
+
+    def _assert(self, ev: _Evaluation, handle: int, sid: str, fact: dict[str, Any]) -> bool:
+        """Assert one fact and run the actions it triggers; True when an action ran."""
+        try:
+            result = _dre.assert_fact(handle, _encode({**fact, "sid": sid}))
+        except Exception as exc:  # noqa: BLE001 - every C failure becomes a DurableError
+            raise DurableError(f"durable-rules could not take the fact {str(fact)[:120]}: {_explain(exc)}") from None
+        code = result[0]
+        if code == 1:  # "not handled": no pattern reads this fact, so nothing can fire on it
+            return False
+        if code == 2:
+            raise DurableError(f"durable-rules saw the fact {str(fact)[:120]} twice in one session")
+        if code != 0:
+            return False
+        ran = False
+        try:
+            started = _dre.start_action_for_state(handle, result[1])
             message = started[1] if started else None
             while message:
-                for rule_key, matched in json.loads(message).items():
-                    concluded.extend(self._fire(rule_key, matched))
-                message = _dre.complete_and_start_action(s.handle, state)
+                ran = True
+                self._fire(ev, message)
+                message = _dre.complete_and_start_action(handle, result[1])
         except DurableError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise DurableError(f"durable-rules failed while running its actions: {_explain(exc)}") from None
-        return concluded
+        return ran
 
-    def _fire(self, rule_key: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        s = self._session
-        if rule_key == SINK:
-            raise DurableError("durable-rules fired the sink rule, which can never match")
-        if rule_key not in s.program.rule_of:
+    def _fire(self, ev: _Evaluation, message: str) -> None:
+        end = message.find('":', 2)
+        if not message.startswith('{"') or end < 0:
+            raise DurableError(f"durable-rules sent an action message we cannot read: {message[:80]!r}")
+        rule_key = message[2:end]
+        if rule_key == START:
+            return
+        if rule_key not in ev.program.rule_of:
             raise DurableError(f"durable-rules fired {rule_key!r}, which is not in the compiled program")
-        s.fired.append((rule_key, {alias: {k: v for k, v in content.items() if k != "sid"}
-                                   for alias, content in matched.items()}))
-        conclusion = s.program.concludes.get(rule_key)
-        if conclusion and conclusion not in s.derived:
-            s.derived.add(conclusion)
-            return [{"t": "d", "n": conclusion}]
-        return []
-
-    @property
-    def fired(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-        return list(self._session.fired)
+        ev.fired.append(rule_key)
+        conclusion = ev.program.concludes.get(rule_key)
+        if conclusion:
+            ev.held.add(ev.program.derived_props[conclusion])

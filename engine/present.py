@@ -17,19 +17,53 @@ from engine.decide import Decision, Step
 from engine.ruleset import Ruleset
 from legal_bases.catalogue import Text
 
-SYMBOL = {"share": "✔", "do_not_share": "✖", "consult_anonymised": "◌"}
+SYMBOL = {"share": "✔", "do_not_share": "✖", "consult_anonymised": "◌", "consult_first": "!"}
 WORDS: dict[str, dict[str, str]] = {
     "nl": {"share": "Delen", "do_not_share": "Niet delen", "consult_anonymised": "Anoniem overleggen",
+           "consult_first": "Eerst overleggen",
            "verified": "gecontroleerd", "secondary": "secundaire bron", "unverified": "NIET gecontroleerd",
            "yes": "ja", "no": "nee", "none": "(geen)", "caution": "Let op", "officer_note": "Voor de privacyfunctionaris",
            "assumed": "Aangenomen (niet beantwoord)", "fallback": "Geen route", "default-withhold": "Alleen wat nodig is",
            "not_answered": "nog niet beantwoord"},
     "en": {"share": "Share", "do_not_share": "Do not share", "consult_anonymised": "Consult anonymously",
+           "consult_first": "Consult first",
            "verified": "verified", "secondary": "secondary source", "unverified": "NOT verified",
            "yes": "yes", "no": "no", "none": "(none)", "caution": "Note", "officer_note": "For the privacy officer",
            "assumed": "Assumed (not answered)", "fallback": "No route", "default-withhold": "Only what is needed",
            "not_answered": "not answered yet"},
 }
+
+# The headings every layout of an advice uses (screen, dossier document, command line): one table.
+HEADINGS: dict[str, dict[str, str]] = {
+    "nl": {"advice": "Advies", "recipient": "Ontvanger", "allowed": "Deze gegevens mag je delen",
+           "withheld": "Deze gegevens deel je niet", "nothing_allowed": "Geen gegevens.",
+           "conditions": "Wat je moet doen", "no_conditions": "Geen extra stappen.",
+           "next": "Wat nu?", "blocked": "Wat stond in de weg", "blocked_route": "Niet mogelijk: {route}",
+           "your_answer": "je antwoord: {answer}", "would_open": "Dit maakt mogelijk: {route}",
+           "sources": "Wettelijke grond", "unverified": "Let op: dit advies steunt op een bron die niet is "
+           "gecontroleerd met de officiële tekst", "explanation": "Waarom dit advies",
+           "answers_behind": "Jouw antwoorden hierbij", "entered": "door jou ingevuld", "derived": "aangenomen",
+           "warnings": "Klopt dit?", "assumed": "Aangenomen (niet beantwoord)",
+           "ignored": "Niet gebruikt (niet van toepassing)", "ruleset": "Regels",
+           "incomplete": "Nog niet compleet. Nog nodig:"},
+    "en": {"advice": "Advice", "recipient": "Recipient", "allowed": "You may share these data",
+           "withheld": "Do not share these data", "nothing_allowed": "No data.",
+           "conditions": "What you must do", "no_conditions": "No extra steps.",
+           "next": "What next?", "blocked": "What stood in the way", "blocked_route": "Not possible: {route}",
+           "your_answer": "your answer: {answer}", "would_open": "This makes possible: {route}",
+           "sources": "Legal basis", "unverified": "Note: this advice rests on a source that has not been "
+           "checked against the official text", "explanation": "Why this advice",
+           "answers_behind": "Your answers behind this", "entered": "entered by you", "derived": "assumed",
+           "warnings": "Is this right?", "assumed": "Assumed (not answered)",
+           "ignored": "Not used (does not apply)", "ruleset": "Rules",
+           "incomplete": "Not complete yet. Still needed:"},
+}
+
+
+def heading(key: str, lang: str, **values: str) -> str:
+    """A heading of the advice layout in ``lang`` (Dutch unless English)."""
+    text = HEADINGS["en" if lang == "en" else "nl"][key]
+    return text.format(**values) if values else text
 
 
 def words(lang: str) -> dict[str, str]:
@@ -132,6 +166,19 @@ class AdviceView:
     explanation: list[StepView]
     cautions: list[str] = field(default_factory=list)
 
+    @property
+    def headline(self) -> str:
+        """``✖ Niet delen: Vraag eerst toestemming`` -- the outcome only when it says more than the verdict."""
+        head = f"{self.symbol} {self.verdict_words}"
+        if self.outcome_label and self.outcome_label.strip().casefold() != self.verdict_words.strip().casefold():
+            head += f": {self.outcome_label}"
+        return head
+
+    @property
+    def route_steps(self) -> list[str]:
+        """The advice's own next steps (the route's ``next``, else its outcome's)."""
+        return [n.text for n in self.next_steps if n.kind == "route" and n.text]
+
 
 @dataclass
 class DecisionView:
@@ -219,7 +266,8 @@ def present(decision: Decision, lang: str = "nl") -> DecisionView:
                                 answer_label(rs, b.fact, b.answer, lang), b.next_step.get(lang)) for b in w.blockers]
         blocked.append(BlockedRoute(w.rule, w.outcome, w.title.get(lang), rs.outcomes[w.outcome].label.get(lang), blockers))
     view.advice = AdviceView(
-        lang=lang, verdict=a.verdict, symbol=SYMBOL.get(a.verdict, "?"), verdict_words=words(lang)[a.verdict],
+        lang=lang, verdict=a.verdict, symbol=SYMBOL.get(a.verdict, "?"),
+        verdict_words=words(lang).get(a.verdict) or info.label.get(lang),
         outcome=a.outcome, outcome_label=info.label.get(lang), description=info.description.get(lang),
         recipient=a.recipient, recipient_label=recipient_label,
         allowed=[DataLine(c, cats[c].label.get(lang), None) for c in a.allowed],
@@ -238,3 +286,46 @@ def present(decision: Decision, lang: str = "nl") -> DecisionView:
 
 def text(t: Text | None, lang: str) -> str:
     return t.get(lang) if t is not None else ""
+
+
+def what_next_lines(a: AdviceView) -> list[str]:
+    """The "Wat nu?" part as plain lines: the advice's own next step, then -- when the advice is
+    not to share -- each route that did not apply, which answer stood in the way and what to do."""
+    lines = [f"→ {text}" for text in a.route_steps]
+    if a.verdict != "share":
+        for route in a.blocked:
+            lines.append(heading("blocked_route", a.lang, route=route.title or route.outcome_label))
+            for b in route.blockers:
+                lines.append(f"  • {b.prompt} ({heading('your_answer', a.lang, answer=b.answer)})")
+                if b.next_step:
+                    lines.append(f"    → {b.next_step}")
+    return lines
+
+
+def advice_lines(a: AdviceView) -> list[str]:
+    """The advice as plain text (the dossier document's text and ``decide --format text``)."""
+    def h(key: str) -> str:
+        return heading(key, a.lang)
+
+    out = [a.headline]
+    if a.description:
+        out.append(a.description)
+    out.append(f"{h('recipient')}: {a.recipient_label}")
+    out += ["", h("allowed") + ":"]
+    out += [f"  ✔ {x.label}" for x in a.allowed] or ["  " + h("nothing_allowed")]
+    if a.withheld:
+        out += ["", h("withheld") + ":"]
+        out += [f"  ✖ {x.label}: {x.reason}" for x in a.withheld]
+    out += ["", h("conditions") + ":"]
+    out += [f"  • {text}" for _code, text in a.conditions] or ["  " + h("no_conditions")]
+    nxt = what_next_lines(a)
+    if nxt:
+        out += ["", h("next")] + [f"  {line}" for line in nxt]
+    if a.unverified:
+        out += ["", "! " + h("unverified") + ":"] + [f"  - {s.line()}" for s in a.unverified]
+    out += ["", h("sources") + ":"] + [f"  § {s.line()}" for s in a.sources]
+    out += ["", h("explanation") + ":"]
+    for i, step in enumerate(a.explanation, 1):
+        cites = "; ".join(s.citation for s in step.sources)
+        out.append(f"  {i}. {step.title}: {step.text.strip()}" + (f" [{cites}]" if cites else ""))
+    return out

@@ -12,6 +12,7 @@ the path enumeration uses so that a child path does not walk its parent's prefix
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from engine.conditions import Conjunct, DerivedRef, Evaluator, Test
@@ -25,66 +26,96 @@ class _Conj:
     rule: CompiledRule
     k: int
     conj: Conjunct
-    tests: tuple[tuple[str, str, Any], ...]
-    derived: tuple[str, ...]
     key: tuple[str, Any] | None   # (fact, value) of an equality it needs, for the index
+    name: str                     # the engine rule: "<rule id>#<k>"
+    holds: Callable[[dict[str, Any], set[str]], bool]
 
 
-def _compile(cr: CompiledRule) -> list[_Conj]:
+_SAFE_LITERALS = (bool, int, str)
+
+
+def _predicate(tests: tuple[tuple[str, str, Any], ...], derived: tuple[str, ...]) -> Callable[[dict[str, Any], set[str]], bool]:
+    """The conjunct as one small Python function (generated once per rule set): the walks
+    evaluate every conjunct hundreds of thousands of times. Only ``repr`` of fact ids and of
+    checked values (bool, int, str: the rule language's only literals) enters the source."""
+    body = []
+    for fact, op, x in tests:
+        if not isinstance(x, _SAFE_LITERALS) or not isinstance(fact, str):  # pragma: no cover - checker guarantees it
+            raise TypeError(f"unexpected literal {x!r} in a condition")
+        kind = type(x).__name__
+        body.append(f"    v = facts.get({fact!r}, M)\n    if v is M: return False")
+        test = {"eq": f"v != {x!r} or type(v) is not {kind}", "neq": f"v == {x!r} and type(v) is {kind}",
+                "has": f"{x!r} not in v", "lacks": f"{x!r} in v", "lt": f"not v < {x!r}", "lte": f"not v <= {x!r}",
+                "gt": f"not v > {x!r}", "gte": f"not v >= {x!r}"}[op]
+        body.append(f"    if {test}: return False")
+    body.append("    return " + (" and ".join(f"{d!r} in derived" for d in derived) or "True"))
+    source = "def holds(facts, derived):\n" + "\n".join(body) + "\n"
+    namespace: dict[str, Any] = {"M": _MISSING, "bool": bool, "int": int, "str": str}
+    exec(compile(source, "<conjunct>", "exec"), namespace)  # noqa: S102 - literals only, see above
+    fn: Callable[[dict[str, Any], set[str]], bool] = namespace["holds"]
+    return fn
+
+
+def _compile(rs: Ruleset, cr: CompiledRule) -> list[_Conj]:
     out = []
     for k, conj in enumerate(cr.conjuncts):
         tests = tuple((leaf.fact, leaf.op, leaf.value) for leaf in conj if isinstance(leaf, Test))
         derived = tuple(leaf.name for leaf in conj if isinstance(leaf, DerivedRef))
-        key = next(((f, v) for f, op, v in tests if op == "eq"), None)
-        out.append(_Conj(cr, k, conj, tests, derived, key))
+        # index on the equality whose fact has the most values: it rules out the most cases
+        eqs = sorted(((len(rs.facts[f].values), f, v) for f, op, v in tests if op == "eq"), key=lambda e: (-e[0], e[1]))
+        key = (eqs[0][1], eqs[0][2]) if eqs else None
+        out.append(_Conj(cr, k, conj, key, f"{cr.id}#{k}", _predicate(tests, derived)))
     return out
 
 
 @dataclass
+class _Group:
+    """Conjuncts filed by the equality they need (``key``), plus those that need none."""
+
+    index: dict[tuple[str, Any], list[_Conj]]
+    keyless: list[_Conj]
+
+    @staticmethod
+    def of(conjs: list[_Conj]) -> _Group:
+        index: dict[tuple[str, Any], list[_Conj]] = {}
+        keyless: list[_Conj] = []
+        for c in conjs:
+            if c.key is None:
+                keyless.append(c)
+            else:
+                index.setdefault(c.key, []).append(c)
+        return _Group(index, keyless)
+
+    def candidates(self, active: set[tuple[str, Any]]) -> list[_Conj]:
+        out = list(self.keyless)
+        for key in active:
+            hit = self.index.get(key)
+            if hit:
+                out += hit
+        return out
+
+
+@dataclass
 class _Program:
-    derived: list[list[_Conj]]   # per derived fact, in dependency order
-    rules: list[list[_Conj]]     # per rule, in rule-set order
+    strata: list[_Group]          # derived facts, stratum by stratum (each reads only lower strata)
+    rules: dict[str, _Group]      # the other rules, by kind
 
 
 def _program(rs: Ruleset) -> _Program:
     prog = rs.memo.get("reference")
     if prog is None:
-        prog = _Program([_compile(cr) for cr in _dependency_order(rs)], [_compile(cr) for cr in rs.rules])
+        from engine.compiler import strata
+        level = strata(rs)
+        by_level: dict[int, list[_Conj]] = {}
+        for cr in rs.derived.values():
+            by_level.setdefault(level[cr.id], []).extend(_compile(rs, cr))
+        kinds: dict[str, list[_Conj]] = {}
+        for cr in rs.rules:
+            kinds.setdefault(cr.kind, []).extend(_compile(rs, cr))
+        prog = _Program([_Group.of(by_level[n]) for n in sorted(by_level)], {k: _Group.of(v) for k, v in kinds.items()})
         rs.memo["reference"] = prog
     result: _Program = prog
     return result
-
-
-def _holds(c: _Conj, facts: dict[str, Any], derived: set[str]) -> bool:
-    for fact, op, x in c.tests:
-        v = facts.get(fact, _MISSING)
-        if v is _MISSING:
-            return False
-        if op == "eq":
-            if v != x or type(v) is not type(x):
-                return False
-        elif op == "has":
-            if x not in v:
-                return False
-        elif op == "lacks":
-            if x in v:
-                return False
-        elif op == "neq":
-            if v == x and type(v) is type(x):
-                return False
-        elif op == "lt":
-            if not v < x:
-                return False
-        elif op == "lte":
-            if not v <= x:
-                return False
-        elif op == "gt":
-            if not v > x:
-                return False
-        elif op == "gte":
-            if not v >= x:
-                return False
-    return all(d in derived for d in c.derived)
 
 
 def _active(facts: dict[str, Any]) -> set[tuple[str, Any]]:
@@ -92,40 +123,26 @@ def _active(facts: dict[str, Any]) -> set[tuple[str, Any]]:
 
 
 def firings(rs: Ruleset, facts: dict[str, Any], *, only: tuple[str, ...] | None = None,
-            derived: set[str] | None = None) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-    """Every engine rule (``<rule>#<k>``) that fires on these facts, with the facts it matched,
-    in the same shape durable reports them. Derived facts are computed to a fixpoint (one
-    pass in dependency order). ``only`` limits the rules (not derived facts) to these kinds,
-    and ``derived`` passes the derived facts already known to hold (skipping their pass)."""
-    from engine.compiler import encode_answer  # the same encoding durable sees
-
+            derived: set[str] | None = None) -> list[str]:
+    """Every engine rule (``<rule>#<k>``) that fires on these facts, sorted, as durable reports
+    them. Derived facts are computed to a fixpoint (one pass in dependency order). ``only``
+    limits the rules (not derived facts) to these kinds, and ``derived`` passes the derived
+    facts already known to hold (skipping their pass)."""
     prog = _program(rs)
     active = _active(facts)
-    fired: dict[str, dict[str, dict[str, Any]]] = {}
-
-    def matched(c: _Conj) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for leaf in c.conj:
-            if isinstance(leaf, Test):
-                out[f"fact:{leaf.fact}"] = encode_answer(leaf.fact, facts[leaf.fact], rs.facts[leaf.fact])
-            else:
-                out[f"derived:{leaf.name}"] = {"t": "d", "n": leaf.name}
-        return out
-
+    fired: list[str] = []
     if derived is None:
         derived = set()
-        for conjs in prog.derived:
-            for c in conjs:
-                if (c.key is None or c.key in active) and _holds(c, facts, derived):
-                    fired[f"{c.rule.id}#{c.k}"] = matched(c)
+        for group in prog.strata:
+            for c in group.candidates(active):
+                if c.holds(facts, derived):
+                    fired.append(c.name)
                     derived.add(c.rule.id)
-    for conjs in prog.rules:
-        if only is not None and conjs and conjs[0].rule.kind not in only:
+    for kind, group in prog.rules.items():
+        if only is not None and kind not in only:
             continue
-        for c in conjs:
-            if (c.key is None or c.key in active) and _holds(c, facts, derived):
-                fired[f"{c.rule.id}#{c.k}"] = matched(c)
-    return sorted(fired.items())
+        fired += [c.name for c in group.candidates(active) if c.holds(facts, derived)]
+    return sorted(fired)
 
 
 def _dependency_order(rs: Ruleset) -> list[CompiledRule]:
@@ -150,7 +167,7 @@ def _dependency_order(rs: Ruleset) -> list[CompiledRule]:
 
 
 def fired_keys(rs: Ruleset, facts: dict[str, Any]) -> set[str]:
-    return {key for key, _ in firings(rs, facts)}
+    return set(firings(rs, facts))
 
 
 class DerivedValues:

@@ -11,9 +11,10 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from tui.settings import atomic_write_text
 
@@ -29,7 +30,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CaseStoreError(Exception):
@@ -44,16 +45,12 @@ class Case:
     answers: dict[str, Any] = field(default_factory=dict)
     dropped: dict[str, Any] = field(default_factory=dict)
     status: str = STATUS_IN_PROGRESS
-    position: str | None = None
-    progress: float = 0.0
+    position: Any = None          # tui.flow.encode(target); earlier versions: a plain string
     language: str = "nl"
     ruleset: dict[str, str] = field(default_factory=dict)
     record: dict[str, Any] | None = None
-
-    @property
-    def recipient(self) -> str | None:
-        value = self.answers.get("share.recipient")
-        return value if isinstance(value, str) else None
+    confirmed: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> the answers confirmed
+    weighing: str = ""            # the professional's own weighing: personal data, dossier only
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,16 +60,17 @@ class Case:
             "updated": self.updated,
             "status": self.status,
             "position": self.position,
-            "progress": round(self.progress, 4),
             "language": self.language,
             "answers": self.answers,
             "dropped": self.dropped,
+            "confirmed": self.confirmed,
+            "weighing": self.weighing,
             "ruleset": self.ruleset,
             "record": self.record,
         }
 
     @classmethod
-    def from_json(cls, raw: Any) -> "Case":
+    def from_json(cls, raw: Any) -> Case:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
             raise CaseStoreError("not a case file")
         if raw.get("format") != FORMAT:
@@ -84,10 +82,11 @@ class Case:
         status = raw.get("status", STATUS_IN_PROGRESS)
         if status not in STATUSES:
             raise CaseStoreError(f"unknown status {status!r}")
-        progress = raw.get("progress", 0.0)
         position = raw.get("position")
         record = raw.get("record")
         ruleset = raw.get("ruleset") or {}
+        confirmed = raw.get("confirmed") or {}
+        weighing = raw.get("weighing") or ""
         return cls(
             id=raw["id"],
             created=str(raw.get("created", "")),
@@ -95,11 +94,12 @@ class Case:
             answers=dict(answers),
             dropped=dict(dropped),
             status=status,
-            position=position if isinstance(position, str) else None,
-            progress=float(progress) if isinstance(progress, (int, float)) else 0.0,
+            position=position if isinstance(position, (str, dict)) else None,
             language=str(raw.get("language", "nl")),
             ruleset=dict(ruleset) if isinstance(ruleset, dict) else {},
             record=record if isinstance(record, dict) else None,
+            confirmed={k: v for k, v in confirmed.items() if isinstance(v, dict)} if isinstance(confirmed, dict) else {},
+            weighing=weighing if isinstance(weighing, str) else "",
         )
 
 
@@ -111,7 +111,6 @@ class CaseSummary:
     updated: datetime | None
     recipient: str | None
     answered: int
-    progress: float
     status: str
 
 
@@ -128,7 +127,7 @@ class CaseStore:
         return self.dir / f"{case_id}.json"
 
     def _stamp(self) -> str:
-        return self.clock().astimezone(timezone.utc).isoformat(timespec="seconds")
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def new(self, language: str = "nl") -> Case:
         now = self.clock()
@@ -163,8 +162,12 @@ class CaseStore:
         except FileNotFoundError:
             pass
 
-    def summaries(self, *, include_signed: bool = False) -> tuple[list[CaseSummary], int]:
-        """Cases to resume, newest first, and the number of files that could not be read."""
+    def summaries(self, *, include_signed: bool = False,
+                  recipient_fact: str | None = None) -> tuple[list[CaseSummary], int]:
+        """Cases to resume, newest first, and the number of files that could not be read.
+
+        ``recipient_fact`` is the rule set's recipient fact; without it (rules not loaded yet)
+        no recipient is given, so no raw answer value is ever shown."""
         out: list[CaseSummary] = []
         unreadable = 0
         if not self.dir.is_dir():
@@ -181,8 +184,9 @@ class CaseStore:
                 updated = datetime.fromisoformat(case.updated)
             except ValueError:
                 updated = None
-            out.append(CaseSummary(case.id, updated, case.recipient, len(case.answers),
-                                   case.progress, case.status))
-        out.sort(key=lambda s: (s.updated is not None, s.updated or datetime.min.replace(tzinfo=timezone.utc), s.id),
+            value = case.answers.get(recipient_fact) if recipient_fact else None
+            recipient = value if isinstance(value, str) else None
+            out.append(CaseSummary(case.id, updated, recipient, len(case.answers), case.status))
+        out.sort(key=lambda s: (s.updated is not None, s.updated or datetime.min.replace(tzinfo=UTC), s.id),
                  reverse=True)
         return out, unreadable

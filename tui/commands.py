@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -23,18 +24,18 @@ class InterviewCommands(Provider):
             commands.append((t("palette.explain"), t("palette.explain_help"), explain))
         interview = app.interview
         if interview is not None and not interview.signed:
-            from tui.lang import pick
+            from tui import flow
+            from tui.messages import Navigate
 
             for number, fact in enumerate(interview.relevant, 1):
                 if fact not in interview.case.answers:
                     continue
-                prompt = pick(interview.rs.question(fact).prompt, app.cat.lang)
-                commands.append((t("palette.goto", n=number, question=prompt),
-                                 t("palette.goto_help"),
-                                 lambda fact=fact: app.show(fact)))
+                prompt = interview.rs.question(fact).prompt.get(app.cat.lang)
+                commands.append((t("palette.goto", n=number, question=prompt), t("palette.goto_help"),
+                                 lambda fact=fact: app.post_message(Navigate(flow.Question(fact)))))
             if interview.finished:
                 commands.append((t("palette.review"), t("palette.review_help"),
-                                 lambda: app.show("review")))
+                                 lambda: app.post_message(Navigate(flow.CheckAnswers()))))
         commands.append((t("palette.language"), t("palette.language_help"),
                          app.action_toggle_language))
         commands.append((t("palette.save_stop"), t("palette.save_stop_help"),

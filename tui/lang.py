@@ -1,72 +1,66 @@
-"""UI string catalogs (``tui/i18n/<lang>.yaml``) and small helpers for rule-set texts.
+"""The interview's own texts in Dutch and English, through stdlib :mod:`gettext`.
 
-Every user-visible string of the interview shell goes through :func:`Catalog.t`.
-Texts that come from the rule set (questions, outcomes, legal sources) are
-``{"nl": ..., "en": ...}`` mappings; :func:`pick` chooses the language.
-This module does not import Textual.
+Catalogs live in ``tui/locale/<lang>/LC_MESSAGES/deelwijzer.{po,mo}`` with key-based msgids
+(``"start.heading"``); :meth:`Catalog.t` formats a text, :meth:`Catalog.n` picks the plural form
+the catalog's ``Plural-Forms`` rule gives (``1 antwoord``, ``2 antwoorden``). English falls back
+to Dutch, Dutch to the key. Texts that come from the rule set (questions, outcomes, legal
+sources) are ``Text`` objects; :func:`pick` chooses the language. No Textual import.
 """
 
 from __future__ import annotations
 
+import gettext
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
-I18N_DIR = Path(__file__).with_name("i18n")
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "deelwijzer"
 
-_cache: dict[str, dict[str, str]] = {}
-
-
-def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            _flatten(f"{prefix}.{key}" if prefix else str(key), value, out)
-    else:
-        out[prefix] = "" if node is None else str(node)
+_cache: dict[str, gettext.NullTranslations] = {}
 
 
-def load_catalog(lang: str) -> dict[str, str]:
-    """Return the flattened catalog for ``lang`` (keys like ``"start.title"``)."""
+def translations(lang: str) -> gettext.NullTranslations:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
     if lang not in _cache:
-        from ruamel.yaml import YAML
-
-        yaml = YAML(typ="safe", pure=True)
-        with (I18N_DIR / f"{lang}.yaml").open(encoding="utf-8") as handle:
-            data = yaml.load(handle)
-        flat: dict[str, str] = {}
-        _flatten("", data or {}, flat)
-        _cache[lang] = flat
+        tr = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
+        if lang != DEFAULT_LANGUAGE:
+            tr.add_fallback(translations(DEFAULT_LANGUAGE))
+        _cache[lang] = tr
     return _cache[lang]
 
 
+def _format(text: str, values: dict[str, Any]) -> str:
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
 class Catalog:
-    """Look up UI strings in one language, falling back to Dutch, then the key."""
+    """Look up the interview's texts in one language."""
 
     def __init__(self, lang: str = DEFAULT_LANGUAGE) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        self._strings = load_catalog(self.lang)
-        self._fallback = load_catalog(DEFAULT_LANGUAGE)
+        self._tr = translations(self.lang)
 
     def t(self, key: str, **values: Any) -> str:
-        text = self._strings.get(key)
-        if text is None:
-            text = self._fallback.get(key, key)
-        if values:
-            try:
-                return text.format(**values)
-            except (KeyError, IndexError, ValueError):
-                return text
-        return text
+        return _format(self._tr.gettext(key), values)
+
+    def n(self, key: str, n: int, **values: Any) -> str:
+        """The plural form of ``key`` for the number ``n`` (``{n}`` is filled in)."""
+        return _format(self._tr.ngettext(key, key + ".plural", n), {"n": n, **values})
 
     def has(self, key: str) -> bool:
-        return key in self._strings
+        return self._tr.gettext(key) != key
 
 
 def pick(text: Any, lang: str) -> str:
-    """Choose ``lang`` from a rule-set text ``{"nl": .., "en": ..}``; Dutch is the fallback."""
+    """Choose ``lang`` from a rule-set text (``Text.get``); Dutch is the fallback."""
     if text is None:
         return ""
     if isinstance(text, str):
@@ -75,9 +69,4 @@ def pick(text: Any, lang: str) -> str:
     if getter is None:
         return str(text)
     value = getter(lang) or getter(DEFAULT_LANGUAGE)
-    if value is None:
-        for candidate in (getter(code) for code in LANGUAGES):
-            if candidate:
-                return str(candidate)
-        return ""
-    return str(value)
+    return "" if value is None else str(value)

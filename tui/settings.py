@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from tui.lang import DEFAULT_LANGUAGE, LANGUAGES
@@ -29,7 +29,12 @@ def data_home(environ: dict[str, str] | None = None) -> Path:
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file.
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file.
 
     The data goes to a temporary file in the same directory, is flushed and
     fsynced, then renamed over the target; the directory is fsynced after.
@@ -39,8 +44,8 @@ def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     fd = os.open(tmp, flags, 0o600 if mode is None else mode)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -64,18 +69,22 @@ def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None
 
 @dataclass
 class Settings:
+    """The user's settings. Keys this version does not know (e.g. a store URL or a release
+    directory written by a later version) are kept in ``extra`` and written back unchanged."""
+
     name: str = ""
     organisation: str = ""
     language: str = DEFAULT_LANGUAGE
     key_path: str = ""
     theme: str = DEFAULT_THEME
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
     def path(cls, home: Path) -> Path:
         return home / "settings.json"
 
     @classmethod
-    def load(cls, home: Path) -> "Settings":
+    def load(cls, home: Path) -> Settings:
         """Read settings; a missing or unreadable file gives the defaults."""
         settings = cls()
         try:
@@ -83,10 +92,12 @@ class Settings:
         except (OSError, ValueError):
             raw = {}
         if isinstance(raw, dict):
-            for f in fields(cls):
-                value = raw.get(f.name)
+            known = {f.name for f in fields(cls)} - {"extra"}
+            for name in known:
+                value = raw.get(name)
                 if isinstance(value, str):
-                    setattr(settings, f.name, value)
+                    setattr(settings, name, value)
+            settings.extra = {k: v for k, v in raw.items() if k not in known and k != "extra"}
         if settings.language not in LANGUAGES:
             settings.language = DEFAULT_LANGUAGE
         if settings.theme not in THEMES:
@@ -97,7 +108,8 @@ class Settings:
         return self.path(home).exists()
 
     def save(self, home: Path) -> None:
-        atomic_write_text(self.path(home), json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
+        data = {**self.extra, **{k: v for k, v in asdict(self).items() if k != "extra"}}
+        atomic_write_text(self.path(home), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def key_file(self, home: Path) -> Path:
         """The private signing key: the configured path, else ``<home>/keys/private-key.ossh`` (or an

@@ -1,4 +1,5 @@
-"""The UI catalogs: same keys in nl and en, same placeholders, every key used in code exists."""
+"""The interview's gettext catalogs: same keys and placeholders in nl and en, real plural forms,
+the compiled .mo files up to date with their .po sources, every key used in code present."""
 
 from __future__ import annotations
 
@@ -7,34 +8,53 @@ import string
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
-from tui.lang import Catalog, load_catalog, pick
+from tui.lang import Catalog, pick, translations
+from tui.locale.build import compiled, po_files
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
 
 
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def catalog(lang: str) -> dict[str, object]:
+    po = TUI / "locale" / lang / "LC_MESSAGES" / "deelwijzer.po"
+    with po.open("rb") as handle:
+        return {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in read_po(handle) if m.id}
 
 
-def test_nl_and_en_have_the_same_keys() -> None:
-    nl, en = load_catalog("nl"), load_catalog("en")
-    assert sorted(set(nl) - set(en)) == []
-    assert sorted(set(en) - set(nl)) == []
+def placeholders(text: object) -> set[str]:
+    texts = text if isinstance(text, tuple) else (text,)
+    return {name for t in texts for _, name, _, _ in string.Formatter().parse(str(t)) if name}
+
+
+def test_nl_and_en_have_the_same_keys_and_placeholders() -> None:
+    nl, en = catalog("nl"), catalog("en")
+    assert sorted(set(nl) ^ set(en)) == []
     assert len(nl) > 150
-
-
-def test_no_empty_strings_and_same_placeholders() -> None:
-    nl, en = load_catalog("nl"), load_catalog("en")
     for key in nl:
-        assert nl[key].strip(), f"nl:{key} is empty"
-        assert en[key].strip(), f"en:{key} is empty"
+        assert all(str(s).strip() for s in (nl[key] if isinstance(nl[key], tuple) else (nl[key],))), f"nl:{key}"
+        assert all(str(s).strip() for s in (en[key] if isinstance(en[key], tuple) else (en[key],))), f"en:{key}"
         assert placeholders(nl[key]) == placeholders(en[key]), key
+
+
+def test_the_mo_files_are_compiled_from_the_current_po_files() -> None:
+    files = po_files()
+    assert {p.parent.parent.name for p in files} == {"nl", "en"}
+    for po in files:
+        assert po.with_suffix(".mo").read_bytes() == compiled(po), f"run python -m tui.locale.build ({po})"
+
+
+@pytest.mark.parametrize("lang, one, many", [("nl", "1 antwoord", "2 antwoorden"), ("en", "1 answer", "2 answers")])
+def test_plural_forms(lang: str, one: str, many: str) -> None:
+    cat = Catalog(lang)
+    assert cat.n("start.answers", 1) == one
+    assert cat.n("start.answers", 2) == many
+    assert cat.n("start.answers", 0).startswith("0 ") and cat.n("start.answers", 0) != cat.n("start.answers", 1)[:0] + one
 
 
 def _keys_used_in_code() -> set[str]:
     used: set[str] = set()
-    pattern = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.-]+)["']""")
+    pattern = re.compile(r"""\b(?:t|tn|n)\(\s*["']([a-z_]+\.[a-z0-9_.-]+)["']""")
     for file in TUI.rglob("*.py"):
         used |= set(pattern.findall(file.read_text(encoding="utf-8")))
     return used
@@ -43,42 +63,41 @@ def _keys_used_in_code() -> set[str]:
 def test_every_literal_key_in_the_code_is_in_the_catalog() -> None:
     used = _keys_used_in_code()
     assert len(used) > 80
-    missing = sorted(key for key in used if key not in load_catalog("nl"))
-    assert missing == []
+    nl = catalog("nl")
+    assert sorted(key for key in used if key not in nl) == []
 
 
 def test_every_binding_id_has_a_translation() -> None:
     from textual.binding import Binding
 
     import tui.app
-    from tui.screens import (advice, help, keysetup, passphrase, question, recorded, review,
+    from tui.screens import (advice, dossier, help, keysetup, passphrase, plausibility, question, recorded, review,
                              settings, start, why)
     from tui.widgets import answers
 
     classes = [tui.app.DeelwijzerApp]
-    for module in (advice, help, keysetup, passphrase, question, recorded, review, settings, start,
-                   why, answers):
+    for module in (advice, dossier, help, keysetup, passphrase, plausibility, question, recorded, review, settings,
+                   start, why, answers):
         classes += [obj for obj in vars(module).values() if isinstance(obj, type)
                     and obj.__module__ == module.__name__ and hasattr(obj, "BINDINGS")]
     ids = {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
-    assert {"back", "help", "record", "why", "language", "save_stop", "quit"} <= ids
+    assert {"back", "help", "record", "why", "language", "save_stop", "quit", "dossier"} <= ids
     for lang in ("nl", "en"):
-        catalog = load_catalog(lang)
-        assert sorted(i for i in ids if f"keys.{i}" not in catalog) == []
+        assert sorted(i for i in ids if f"keys.{i}" not in catalog(lang)) == []
 
 
 def test_lookup_falls_back_and_formats() -> None:
     cat = Catalog("en")
-    assert cat.t("errors.int_range", min=0, max=23) == "Enter a number from 0 to 23."
-    assert Catalog("nl").t("errors.int_range", min=0, max=23) == "Vul een getal in van 0 tot en met 23."
+    assert cat.t("errors.int_range", min=0, max=22) == "Enter a number from 0 to 22."
+    assert Catalog("nl").t("errors.int_range", min=0, max=22) == "Vul een getal in van 0 tot en met 22."
     assert cat.t("no.such.key") == "no.such.key"
     assert Catalog("xx").lang == "nl"
     with pytest.raises(ValueError):
-        load_catalog("de")
+        translations("de")
 
 
 def test_pick_rule_set_texts() -> None:
-    text = {"nl": "Ja", "en": "Yes"}
-    assert pick(text, "en") == "Yes"
-    assert pick({"nl": "Alleen Nederlands"}, "en") == "Alleen Nederlands"
+    from legal_bases.catalogue import Text
+
+    assert pick(Text(nl="Ja", en="Yes"), "en") == "Yes"
     assert pick(None, "nl") == ""

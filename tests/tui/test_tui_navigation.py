@@ -53,8 +53,6 @@ async def test_back_restores_each_answer_and_forward_keeps_them(home: Path, rule
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.fact == fifth
-        # The progress bar never went backwards.
-        assert app.interview.case.progress > 0
         # Back from the first question returns to the start; the case is kept.
         for _ in range(5):
             await pilot.press("escape")

@@ -81,7 +81,7 @@ async def test_every_answer_is_written_before_the_next_question(home: Path, rule
             on_disk = json.loads(case_file.read_text())
             assert on_disk["answers"][fact] == VEILIG_THUIS[fact]
             assert len(on_disk["answers"]) == count
-            assert on_disk["position"] == app.screen.fact  # where to resume
+            assert on_disk["position"] == {"page": "question", "fact": app.screen.fact}  # where to resume
         # ctrl+s: "Later verder" saves and stops with a message naming the case
         await pilot.press("ctrl+s")
         await pilot.pause()

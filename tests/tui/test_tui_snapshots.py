@@ -57,7 +57,8 @@ def test_first_question(snap_compare, home: Path, ruleset) -> None:
 
 def test_number_question_with_an_error_at_80x24(snap_compare, home: Path, ruleset) -> None:
     prepare_home(home)
-    seed_case(home, ruleset, VEILIG_THUIS, position="", until="client.age")
+    fact = next(f for f in complete_answers(ruleset, VEILIG_THUIS) if ruleset.question(f).type == "int")
+    seed_case(home, ruleset, VEILIG_THUIS, position="", until=fact)
 
     async def before(pilot):
         await open_case(pilot)
@@ -174,5 +175,62 @@ def test_settings(snap_compare, fixed_home: Path, ruleset) -> None:
         await pilot.press("ctrl+o")
         await pilot.pause()
         no_blink(pilot.app)
+
+    assert snap_compare(make_app(home, ruleset), terminal_size=BIG, run_before=before)
+
+
+def test_what_next_panel(snap_compare, seeded: Path, ruleset) -> None:
+    """The "Wat nu?" panel of the advice (scrolled into view)."""
+    async def before(pilot):
+        await open_case(pilot)
+        pilot.app.screen.query_one("#what-next").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+
+    assert snap_compare(make_app(seeded, ruleset), terminal_size=BIG, run_before=before)
+
+
+def test_what_next_when_not_sharing(snap_compare, home: Path, ruleset) -> None:
+    """A "do not share" advice: the panel names what stood in the way and what to do."""
+    from tui_helpers import find_answers, seed_answers
+
+    answers = find_answers(ruleset, lambda d: d.advice.verdict != "share")
+    prepare_home(home)
+    seed_answers(home, answers)
+
+    async def before(pilot):
+        await open_case(pilot)
+        pilot.app.screen.query_one("#what-next").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+
+    assert snap_compare(make_app(home, ruleset), terminal_size=BIG, run_before=before)
+
+
+def test_dossier_view(snap_compare, fixed_home: Path, ruleset) -> None:
+    """The dossier document before signing: the concept notice, the own weighing, the preview."""
+    prepare_home(fixed_home)
+    seed_case(fixed_home, ruleset, VEILIG_THUIS, position="advice")
+
+    async def before(pilot):
+        await open_case(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press(*"Overleg", "space", *"gehad")
+        no_blink(pilot.app)
+        pilot.app.screen.query_one("#dossier-body").scroll_home(animate=False)
+        await pilot.pause()
+
+    assert snap_compare(make_app(fixed_home, ruleset), terminal_size=BIG, run_before=before)
+
+
+def test_klopt_dit(snap_compare, home: Path, ruleset) -> None:
+    from test_tui_defects import after, asked_of_type, implausible_age
+
+    scenario, _ = implausible_age(ruleset)
+    prepare_home(home)
+    seed_case(home, ruleset, scenario, position="", until=after(ruleset, scenario, asked_of_type(ruleset, "int")))
+
+    async def before(pilot):
+        await open_case(pilot)
+        await answer_by_keys(pilot, scenario[pilot.app.screen.fact])
 
     assert snap_compare(make_app(home, ruleset), terminal_size=BIG, run_before=before)

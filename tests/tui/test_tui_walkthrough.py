@@ -1,5 +1,6 @@
 """A complete keyboard-only walk-through: first use (make a key) → questions → check answers →
-advice → Waarom? → passphrase → signed record that verifies → dossier text saved."""
+advice → Waarom? → own weighing in the dossier → passphrase → signed record that verifies → dossier
+document saved as text and PDF, matched to the record by its hash; the weighing itself never in the log."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tui_helpers import SIZE, expected_decision, make_app, screen_text, settle, 
 from tui_scenarios import VEILIG_THUIS
 
 PASSPHRASE = "geheim 1234"
+WEIGHING = "Moeder is verdacht; vader weet van niets. Overleg met aandachtsfunctionaris op 14 maart."
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,9 +72,8 @@ async def test_keyboard_only_walkthrough_to_a_signed_record_that_verifies(home: 
         advice = app.interview.decision.advice
         assert advice.outcome == expected.advice.outcome
         text = screen_text(app)
-        from tui import labels
-        word = labels.verdict_words(advice.verdict, app.cat)
-        assert f"{labels.verdict_symbol(advice.verdict)} {word}" in text
+        from engine.present import present
+        assert present(app.interview.decision, "nl").advice.headline.split(":")[0] in text
 
         await pilot.press("f3")
         await pilot.pause()
@@ -82,6 +83,17 @@ async def test_keyboard_only_walkthrough_to_a_signed_record_that_verifies(home: 
         assert ruleset.sources[first_cite].citation[:40] in why
         await pilot.press("escape")
         await pilot.pause()
+
+        # The own weighing, typed in the dossier screen (a concept before signing).
+        from tui.screens.dossier import DossierScreen
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, DossierScreen) and "CONCEPT" in screen_text(app)
+        await type_text(pilot, WEIGHING)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AdviceScreen)
+        assert app.interview.case.weighing == WEIGHING
 
         await pilot.press("f4")
         await pilot.pause()
@@ -105,14 +117,17 @@ async def test_keyboard_only_walkthrough_to_a_signed_record_that_verifies(home: 
         assert isinstance(app.screen, RecordedScreen)
         assert any("Terug" in str(n.title) for n in app._notifications)
 
-        # Save the dossier text (the path field is focused; Enter saves).
-        await pilot.press("enter")
+        # Save the dossier document as text (F7) and as PDF (F6).
+        await pilot.press("f5")
         await pilot.pause()
+        await pilot.press("f7", "f6")
+        await settle(pilot)
         dossier = home / "verantwoording" / f"{app.interview.case.id}.txt"
-        assert dossier.exists()
+        assert dossier.exists() and dossier.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
         body = dossier.read_text(encoding="utf-8")
-        assert record["record_id"] in body and ruleset.fingerprint in body
-        assert "Sam, Team" in body
+        assert record["record_id"] in body and record["leaf_hash"] in body and ruleset.fingerprint in body
+        assert "Sam, Team" in body and WEIGHING in body and record["weighing_hash"] in body
+        assert "CONCEPT" not in body
 
     log, trusted = home / "audit" / "log.jsonl", home / "trusted-keys.json"
     report = audit.verify_log(log, trusted)
@@ -140,5 +155,14 @@ async def test_keyboard_only_walkthrough_to_a_signed_record_that_verifies(home: 
                           "audit", "verify", str(damaged), "--trusted-keys", str(trusted)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 1, cli.stdout + cli.stderr
+    # the weighing is personal data: only its keyed hash is in the signed record
+    raw_log = log.read_text(encoding="utf-8")
+    payloads = [base64.b64decode(json.loads(line)["payload"] + "==") for line in raw_log.splitlines()]
+    decisions = [json.loads(p) for p in payloads if b'"type":"decision"' in p]
+    assert decisions[-1]["weighing_hash"] == record["weighing_hash"]
+    assert all(WEIGHING.encode() not in p for p in payloads)
+    import audit.keys
+    key = audit.keys.load_signing_key(app.key_file, PASSPHRASE.encode())
+    assert key.weighing_hash(" ".join(WEIGHING.split()) + "  ") == record["weighing_hash"]
     case_file = home / "cases" / f"{app.interview.case.id}.json"
     assert '"status": "signed"' in case_file.read_text()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
-FROZEN = datetime(2025, 3, 14, 9, 30, 0, tzinfo=timezone.utc)
+FROZEN = datetime(2025, 3, 14, 9, 30, 0, tzinfo=UTC)
 SIZE = (100, 30)
 
 
@@ -78,6 +78,8 @@ async def answer_by_keys(pilot: Any, value: Any) -> None:
             await pilot.press(key)
     elif isinstance(widget, MultiChoice):
         wanted = {repr(v) for v in value}
+        if widget.highlighted is None:  # a fresh list highlights nothing: the first arrow does
+            await pilot.press("down")
         for index, option_value in enumerate(widget._order):
             current = widget.highlighted or 0
             key = "down" if index > current else "up"
@@ -173,8 +175,7 @@ def seed_case(home: Path, ruleset: Any, scenario: dict[str, Any], *, position: s
     case = store.new()
     case.answers = complete_answers(ruleset, scenario, until=until)
     case.status = STATUS_IN_PROGRESS if until else STATUS_COMPLETE
-    case.progress = 0.5 if until else 1.0
-    case.position = until or position
+    case.position = until or position   # a plain string, as earlier versions wrote it (still read)
     store.save(case)
 
 
@@ -185,3 +186,89 @@ async def open_case(pilot: Any, case_id: str = "case-seeded") -> None:
     await pilot.press("enter")
     await pilot.pause()
     no_blink(pilot.app)
+
+
+def burst(app: Any, keys: list[str]) -> None:
+    """Keys arriving all at once, as from a fast typist or a paste: posted to the app without
+    waiting for any of them to be handled (``pilot.press`` waits after every key)."""
+    from textual import events
+
+    for key in keys:
+        char = " " if key == "space" else (key if len(key) == 1 else None)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+def keys_for(text: str) -> list[str]:
+    return ["space" if ch == " " else ch for ch in text]
+
+
+def scenario_answers(ruleset: Any, predicate: Any) -> dict[str, Any]:
+    """The answers of the first scenario in rules/tests whose complete decision satisfies
+    ``predicate(decision)`` (the scenarios are the rule set's own; nothing is hard-coded here)."""
+    import engine
+    from ruamel.yaml import YAML
+
+    for path in sorted((Path(ruleset.rules_dir) / "tests").glob("*.yaml")):
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+        for scenario in data.get("scenarios") or []:
+            try:
+                answers = engine.parse_answers(ruleset, dict(scenario.get("answers") or {}))
+            except engine.AnswerError:
+                continue
+            decision = engine.decide(ruleset, answers, explain=True)
+            if decision.advice is not None and not decision.to_ask and predicate(decision):
+                return dict(scenario["answers"])
+    raise AssertionError("no scenario in rules/tests fits this test")
+
+
+def seed_answers(home: Path, answers: dict[str, Any], *, position: str = "advice", case_id: str = "case-seeded") -> None:
+    from tui.case_store import STATUS_COMPLETE, CaseStore
+
+    store = CaseStore(home, clock=frozen_clock, new_id=lambda now: case_id)
+    case = store.new()
+    case.answers = dict(answers)
+    case.status = STATUS_COMPLETE
+    case.position = position
+    store.save(case)
+
+
+def find_answers(ruleset: Any, predicate: Any) -> dict[str, Any]:
+    """Complete answers for which ``predicate(decision)`` holds, searched over variations of the
+    test scenarios (each recipient, each consent status, consulted or not); facts the scenarios
+    do not know get their first option. Only the rule set decides what fits."""
+    import itertools
+
+    import engine
+    from tui_scenarios import ACUTE, COLLEAGUE, VEILIG_THUIS
+
+    def first_value(fact: str) -> Any:
+        q = ruleset.question(fact)
+        if q.type == "bool":
+            return False
+        if q.type == "int":
+            return 15
+        if q.type == "set":
+            return [q.options[0].value]
+        return q.options[0].value
+
+    recipients = [o.value for o in ruleset.question(ruleset.info.recipient_fact).options]
+    consent = [o.value for o in ruleset.question("consent.status").options] if "consent.status" in ruleset.facts else [None]
+    for base, recipient, status, flag in itertools.product((VEILIG_THUIS, COLLEAGUE, ACUTE), recipients, consent,
+                                                          (True, False)):
+        scenario = dict(base, **{ruleset.info.recipient_fact: recipient})
+        if status is not None:
+            scenario["consent.status"] = status
+        for fact in ("conflict.consulted", "meldcode.steps_done"):
+            scenario[fact] = flag
+        answers: dict[str, Any] = {}
+        for _ in range(100):
+            decision = engine.decide(ruleset, engine.parse_answers(ruleset, answers), explain=True)
+            if not decision.to_ask:
+                break
+            fact = decision.to_ask[0]
+            answers[fact] = scenario[fact] if fact in scenario else first_value(fact)
+        if decision.advice is not None and predicate(decision):
+            return answers
+    raise AssertionError("no variation of the test scenarios fits this test")

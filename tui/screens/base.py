@@ -1,27 +1,29 @@
-"""Shared behaviour of all interview screens: translated texts and key descriptions."""
+"""What every interview screen shares: its catalog, re-rendering in another language, holding
+typed-ahead keys while the App moves to another page, and text fields that never swallow input.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
-if TYPE_CHECKING:
-    from tui.app import DeelwijzerApp
-    from tui.lang import Catalog
+from tui.lang import Catalog
 
 # Bindings without an id (Textual's own) that we still translate, by action.
 _ACTION_KEYS = {"command_palette": "palette", "quit": "quit"}
 
 
-def translate_bindings(node: DOMNode, cat: "Catalog") -> None:
+def translate_bindings(node: DOMNode, cat: Catalog) -> None:
     """Replace each binding's footer text by the catalog entry ``keys.<binding id>``.
 
-    Textual has no i18n layer; bindings are frozen dataclasses, so the node's
-    own binding map is rebuilt with translated descriptions.
+    Textual has no i18n layer; bindings are frozen dataclasses, so the node's own binding
+    map is rebuilt with translated descriptions.
     """
     table = node._bindings.key_to_bindings
     for key, bindings in list(table.items()):
@@ -35,29 +37,72 @@ def translate_bindings(node: DOMNode, cat: "Catalog") -> None:
     node.refresh_bindings()
 
 
-class Localized:
-    """Mixin: ``self.t(key)`` and re-rendering when the language changes."""
+def after_pending_keys(widget: DOMNode, callback: Any) -> None:
+    """Run ``callback`` once every key already sent to ``widget`` has been handled.
 
-    app: "DeelwijzerApp"
+    A key goes to the focused widget's queue and, when the widget itself does not use it,
+    bubbles up through each ancestor's queue to the App, which then runs the binding (an arrow
+    in a list). Queuing the callback once per hop, widget first and App last, puts it behind all
+    of that: the answer read then is the one the user typed before Enter.
+    """
+    chain = list(widget.ancestors_with_self)
+
+    def hop(index: int) -> None:
+        if index == len(chain):
+            callback()
+        else:
+            chain[index].call_later(hop, index + 1)
+
+    hop(0)
+
+
+class TextField(Input):
+    """An input that keeps its text when it gets the focus again (after a language switch, a
+    dialog, a resize): no select-all, so the next key adds to the text instead of replacing it."""
+
+    def __init__(self, value: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(value, **kwargs)
+
+    def on_mount(self) -> None:
+        self.cursor_position = len(self.value)
+
+
+class Localized:
+    """Mixin: ``self.t(key)``, re-rendering in another language with the user's state kept, and
+    ``self.request(message)``, which posts a message that moves to another page."""
+
+    cat: Catalog
+    hold_keys: bool = False
 
     def t(self, key: str, **values: Any) -> str:
-        return self.app.cat.t(key, **values)
+        return self.cat.t(key, **values)
+
+    def tn(self, key: str, n: int, **values: Any) -> str:
+        return self.cat.n(key, n, **values)
 
     @property
     def lang(self) -> str:
-        return self.app.cat.lang
+        return self.cat.lang
+
+    def request(self, message: Message) -> None:
+        """Post a message that leads to another page. Keys typed from now on are held by the App
+        and replayed once the next page has the focus (see ``DeelwijzerApp.on_event``)."""
+        self.hold_keys = True
+        self.post_message(message)  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.app.cat)  # type: ignore[arg-type]
+        translate_bindings(self, self.cat)  # type: ignore[arg-type]
 
     def remember_state(self) -> None:
         """Keep what the user typed or chose before a re-render (override)."""
 
-    async def relabel(self) -> None:
-        """Re-render in the current language, keeping the state the user built up."""
+    async def relabel(self, cat: Catalog) -> None:
+        """Re-render in ``cat``'s language, keeping the state the user built up."""
         self.remember_state()
+        self.cat = cat
         await self.recompose()  # type: ignore[attr-defined]
-        translate_bindings(self, self.app.cat)  # type: ignore[arg-type]
+        translate_bindings(self, cat)  # type: ignore[arg-type]
         self.after_relabel()
 
     def after_relabel(self) -> None:
@@ -84,8 +129,12 @@ class ScrollBody:
 
 
 class BaseScreen(Localized, Screen[ResultType]):
-    pass
+    def __init__(self, cat: Catalog) -> None:
+        super().__init__()
+        self.cat = cat
 
 
 class BaseModal(Localized, ModalScreen[ResultType]):
-    pass
+    def __init__(self, cat: Catalog) -> None:
+        super().__init__()
+        self.cat = cat

@@ -10,12 +10,11 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from tui import labels
-from tui.lang import pick
+from tui.lang import Catalog, pick
 from tui.screens.base import BaseModal
 
 
-def source_block(rs: Any, source_id: str, cat: Any) -> Text:
+def source_block(rs: Any, source_id: str, cat: Catalog) -> Text:
     """Citation, title, status (said plainly when not verified), URL and summary."""
     src = rs.sources.get(source_id)
     text = Text()
@@ -27,7 +26,7 @@ def source_block(rs: Any, source_id: str, cat: Any) -> Text:
     if title:
         text.append(f" — {title}")
     text.append("\n")
-    status = labels.source_status(src.status, cat)
+    status = cat.t(f"source_status.{src.status}")
     mark = "✔" if src.status == "verified" else "!"
     text.append(f"{mark} {status}\n", style="bold" if src.status != "verified" else "")
     summary = pick(getattr(src, "summary", None), cat.lang)
@@ -39,18 +38,18 @@ def source_block(rs: Any, source_id: str, cat: Any) -> Text:
     return text
 
 
-class HelpScreen(BaseModal):
+class HelpScreen(BaseModal[None]):
     BINDINGS = [
         Binding("escape,f1", "close", "close", id="close"),
     ]
 
-    def __init__(self, fact: str) -> None:
-        super().__init__()
+    def __init__(self, cat: Catalog, rs: Any, fact: str) -> None:
+        super().__init__(cat)
+        self.rs = rs
         self.fact = fact
 
     def compose(self) -> ComposeResult:
-        rs = self.app.interview.rs
-        cat = self.app.cat
+        rs, cat = self.rs, self.cat
         q = rs.question(self.fact)
         with Vertical(classes="dialog"):
             yield Static(self.t("help.title"), classes="dialog-title")
@@ -78,7 +77,7 @@ class HelpScreen(BaseModal):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#help-body").focus()
+        self.set_focus(self.query_one("#help-body"))
 
     def action_close(self) -> None:
         self.dismiss(None)

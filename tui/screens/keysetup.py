@@ -1,10 +1,15 @@
-"""First use (and Settings → new key): create the signing key, passphrase twice."""
+"""First use (and Settings → new key): who you are, and the signing key with its passphrase twice.
+
+Enter moves to the next field the moment it is pressed (a priority binding), so a fast typist's
+next keys land in the field they meant -- never a passphrase in the name field. Passphrases
+are only ever typed into password fields. Making the key is :class:`tui.signing.KeyMaker`'s
+job; the screen runs it in a thread and returns a :class:`KeySetupResult` for the App to keep.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,80 +17,82 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Static
 
-from tui.screens.base import BaseScreen
-from tui.settings import KEY_FILE, LEGACY_KEY_FILE
+from tui.lang import Catalog
+from tui.screens.base import BaseScreen, TextField, after_pending_keys
+from tui.signing import MIN_PASSPHRASE, KeyMade, KeyMaker, SigningError
 
-MIN_PASSPHRASE = 10
+
+@dataclass(frozen=True)
+class KeySetupResult:
+    name: str
+    organisation: str
+    made: KeyMade | None      # None: a key was there already, or "later"
+    later: bool = False
 
 
-class KeySetupScreen(BaseScreen[bool]):
+class KeySetupScreen(BaseScreen[KeySetupResult]):
     BINDINGS = [
+        Binding("enter", "enter", show=False, priority=True),
         Binding("escape", "later", "later", id="later"),
     ]
 
-    def __init__(self, *, first_use: bool) -> None:
-        super().__init__()
+    def __init__(self, cat: Catalog, *, first_use: bool, name: str, organisation: str, has_key: bool,
+                 make_key: KeyMaker) -> None:
+        super().__init__(cat)
         self.first_use = first_use
+        self.has_key = has_key            # first use with a key already provided (IT, the `make run` demo)
+        self.make_key = make_key
         self.busy = False
-        self._values: dict[str, str] | None = None
-        self.existing_key: bool | None = None  # first use with a key already provided (IT, `make run` demo)
-
-    def _has_key(self) -> bool:
-        if self.existing_key is None:
-            self.existing_key = self.first_use and self.app.settings.key_file(self.app.home).exists()
-        return self.existing_key
+        self._values = {"name": name, "organisation": organisation, "passphrase": "", "passphrase2": ""}
+        self._focus: str | None = None
 
     def compose(self) -> ComposeResult:
-        s = self.app.settings
-        values = self._values or {"name": s.name, "organisation": s.organisation, "p1": "", "p2": ""}
+        v = self._values
         caption = "keysetup.caption_first" if self.first_use else "keysetup.caption"
         yield Static(self.t("app.title") + "  ·  " + self.t(caption), classes="titlebar")
-        has_key = self._has_key()
         with VerticalScroll(classes="body"):
-            yield Static(self.t("keysetup.heading_existing" if has_key else "keysetup.heading"), classes="heading")
-            yield Static(self.t("keysetup.intro_existing" if has_key else "keysetup.intro"), classes="help-text")
+            yield Static(self.t("keysetup.heading_existing" if self.has_key else "keysetup.heading"), classes="heading")
+            yield Static(self.t("keysetup.intro_existing" if self.has_key else "keysetup.intro"), classes="help-text")
             yield Static(self.t("keysetup.name"), classes="label")
-            yield Input(values["name"], id="name")
+            yield TextField(v["name"], id="name")
             yield Static(self.t("keysetup.organisation"), classes="label")
-            yield Input(values["organisation"], id="organisation")
-            if not has_key:
+            yield TextField(v["organisation"], id="organisation")
+            if not self.has_key:
                 yield Static(self.t("keysetup.passphrase", n=MIN_PASSPHRASE), classes="label")
-                yield Input(values["p1"], password=True, id="passphrase")
+                yield TextField(v["passphrase"], password=True, id="passphrase")
                 yield Static(self.t("keysetup.passphrase_again"), classes="label")
-                yield Input(values["p2"], password=True, id="passphrase2")
+                yield TextField(v["passphrase2"], password=True, id="passphrase2")
             yield Static("", id="error", classes="error")
             yield Static(self.t("keysetup.usage"), classes="usage", id="status")
             with Horizontal(classes="buttons"):
-                yield Button(self.t("keysetup.save" if has_key else "keysetup.create"), id="create", variant="primary")
+                yield Button(self.t("keysetup.save" if self.has_key else "keysetup.create"), id="create",
+                             variant="primary")
                 yield Button(self.t("keysetup.later"), id="later")
         yield Footer(compact=True)
 
+    def _fields(self) -> list[str]:
+        return ["name", "organisation"] + ([] if self.has_key else ["passphrase", "passphrase2"])
+
     def on_mount(self) -> None:
-        self._focus_first_empty()
+        self._focus_field(self._focus)
 
     def after_relabel(self) -> None:
-        self._focus_first_empty()
+        self._focus_field(self._focus)
 
-    def _fields(self) -> list[str]:
-        return ["name", "organisation"] + ([] if self._has_key() else ["passphrase", "passphrase2"])
-
-    def _focus_first_empty(self) -> None:
-        for widget_id in self._fields():
-            field = self.query_one("#" + widget_id, Input)
-            if not field.value:
-                field.focus()
-                return
-        self.query_one("#" + self._fields()[-1], Input).focus()
+    def _focus_field(self, wanted: str | None) -> None:
+        order = self._fields()
+        if wanted not in order:
+            wanted = next((f for f in order if not self.query_one("#" + f, Input).value), order[-1])
+        self.set_focus(self.query_one("#" + wanted, Input))
 
     def _collect(self) -> dict[str, str]:
-        def value(widget_id: str) -> str:
-            found = self.query("#" + widget_id)
-            return found.first(Input).value if found else ""
-        return {"name": value("name"), "organisation": value("organisation"),
-                "p1": value("passphrase"), "p2": value("passphrase2")}
+        return {f: self.query_one("#" + f, Input).value for f in self._fields()} | (
+            {"passphrase": "", "passphrase2": ""} if self.has_key else {})
 
     def remember_state(self) -> None:
         self._values = self._collect()
+        focused = self.focused
+        self._focus = focused.id if isinstance(focused, Input) else None
 
     def show_error(self, message: str, field: str | None = None) -> None:
         error = self.query_one("#error", Static)
@@ -94,19 +101,34 @@ class KeySetupScreen(BaseScreen[bool]):
         for widget in self.query(Input):
             widget.remove_class("-invalid")
         if field:
-            widget = self.query_one(field, Input)
+            widget = self.query_one("#" + field, Input)
             widget.add_class("-invalid")
-            widget.focus()
+            self.set_focus(widget)
 
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    @on(Input.Changed)
+    def changed(self, event: Input.Changed) -> None:
+        """Typing fixes the problem the message was about: the message goes."""
+        error = self.query_one("#error", Static)
+        if error.has_class("-visible") and event.input.has_class("-invalid"):
+            error.update("")
+            error.remove_class("-visible")
+            event.input.remove_class("-invalid")
+
+    def action_enter(self) -> None:
+        """Enter: the next field now (before any key typed after it arrives), or create on the last."""
+        focused = self.focused
         order = self._fields()
-        current = event.input.id or ""
-        if current in order[:-1]:
-            self.query_one("#" + order[order.index(current) + 1], Input).focus()
+        if isinstance(focused, Button):
+            focused.press()
             return
-        self.action_create()
+        current = focused.id if isinstance(focused, Input) else None
+        if current in order[:-1]:
+            self.set_focus(self.query_one("#" + order[order.index(current) + 1], Input))
+            return
+        if isinstance(focused, Input):
+            after_pending_keys(focused, self.action_create)  # after the keys typed into it before Enter
+        else:
+            self.action_create()
 
     @on(Button.Pressed, "#create")
     def create_pressed(self, event: Button.Pressed) -> None:
@@ -120,23 +142,16 @@ class KeySetupScreen(BaseScreen[bool]):
 
     def validate(self, values: dict[str, str]) -> tuple[str, str] | None:
         if not values["name"].strip():
-            return self.t("keysetup.error_name"), "#name"
+            return self.t("keysetup.error_name"), "name"
         if not values["organisation"].strip():
-            return self.t("keysetup.error_organisation"), "#organisation"
-        if self._has_key():
+            return self.t("keysetup.error_organisation"), "organisation"
+        if self.has_key:
             return None
-        if len(values["p1"]) < MIN_PASSPHRASE:
-            return self.t("keysetup.error_short", n=MIN_PASSPHRASE), "#passphrase"
-        if values["p1"] != values["p2"]:
-            return self.t("keysetup.error_mismatch"), "#passphrase2"
+        if len(values["passphrase"]) < MIN_PASSPHRASE:
+            return self.t("keysetup.error_short", n=MIN_PASSPHRASE), "passphrase"
+        if values["passphrase"] != values["passphrase2"]:
+            return self.t("keysetup.error_mismatch"), "passphrase2"
         return None
-
-    def target_dir(self) -> Path:
-        app = self.app
-        base = app.home / "keys"
-        if not (base / KEY_FILE).exists() and not (base / LEGACY_KEY_FILE).exists():
-            return base
-        return base / app.clock().strftime("%Y%m%d-%H%M%S")
 
     def action_create(self) -> None:
         if self.busy:
@@ -146,56 +161,27 @@ class KeySetupScreen(BaseScreen[bool]):
         if problem:
             self.show_error(*problem)
             return
-        if self._has_key():  # a key was provided: keep it, only remember who you are
-            app = self.app
-            app.settings.name = values["name"].strip()
-            app.settings.organisation = values["organisation"].strip()
-            app._save_settings()
-            app.first_use = False
-            self.dismiss(True)
+        name, organisation = values["name"].strip(), values["organisation"].strip()
+        if self.has_key:  # a key was provided: keep it, only remember who you are
+            self.dismiss(KeySetupResult(name, organisation, None))
             return
         self.busy = True
         self.query_one("#status", Static).update("… " + self.t("keysetup.working"))
-        self.run_worker(self._create(values), exclusive=True, group="keysetup")
+        self.run_worker(self._create(name, organisation, values["passphrase"]), exclusive=True, group="keysetup")
 
-    async def _create(self, values: dict[str, str]) -> None:
-        app = self.app
-        out_dir = self.target_dir()
+    async def _create(self, name: str, organisation: str, passphrase: str) -> None:
         try:
-            info = await asyncio.to_thread(self._make_key, out_dir, values["name"].strip(),
-                                           values["p1"].encode("utf-8"))
-        except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+            made = await asyncio.to_thread(self.make_key, name, passphrase.encode("utf-8"))
+        except SigningError as exc:
             self.busy = False
             self.query_one("#status", Static).update(self.t("keysetup.usage"))
-            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.show_error(self.t("keysetup.error_failed", error=detail or type(exc).__name__))
+            self.show_error(self.t("keysetup.error_failed", error=exc.detail or exc.reason))
             return
-        s = app.settings
-        s.name = values["name"].strip()
-        s.organisation = values["organisation"].strip()
-        private_path = Path(getattr(info, "private_path", out_dir / KEY_FILE))
-        s.key_path = "" if private_path == app.home / "keys" / KEY_FILE else str(private_path)
-        app._save_settings()
-        app.first_use = False
         self.busy = False
-        app.notify(self.t("keysetup.done", key_id=str(getattr(info, "key_id", ""))), timeout=8)
-        self.dismiss(True)
-
-    def _make_key(self, out_dir: Path, owner: str, passphrase: bytes) -> Any:
-        import audit.keys  # noqa: PLC0415 - late import (start-up time)
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        info = audit.keys.init_keypair(out_dir, owner, passphrase)
-        self.app.trust_own_key(info, owner)
-        return info
+        self.dismiss(KeySetupResult(name, organisation, made))
 
     def action_later(self) -> None:
         if self.busy:
             return
-        if self.first_use:
-            self.app.settings.name = self.query_one("#name", Input).value.strip()
-            self.app.settings.organisation = self.query_one("#organisation", Input).value.strip()
-            self.app._save_settings()
-            self.app.first_use = False
-            self.app.notify(self.t("keysetup.later_note"), timeout=8)
-        self.dismiss(False)
+        values = self._collect()
+        self.dismiss(KeySetupResult(values["name"].strip(), values["organisation"].strip(), None, later=True))

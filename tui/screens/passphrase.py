@@ -1,9 +1,11 @@
-"""Ask the passphrase, then write the signed audit record ("Bevestig en leg vast")."""
+"""Ask the passphrase, then sign ("Bevestig en leg vast") with the :class:`tui.signing.Signer`
+the App made for this decision. A wrong passphrase gives a message in place; the field is a
+password field and is emptied after every try."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,28 +13,25 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
 
-from tui.screens.base import BaseModal
+from tui.lang import Catalog
+from tui.screens.base import BaseModal, TextField
+from tui.signing import SignedRecord, SigningError
 
 
-def describe_sign_error(exc: BaseException, t: Any) -> str:
-    """A message in the user's language for a failure while signing."""
-    name = type(exc).__name__
-    if name == "WrongPassphrase":
-        return t("record.wrong_passphrase")
-    if name == "KeyFileError":
-        return t("record.key_unreadable", error=str(exc))
-    if isinstance(exc, OSError):
-        return t("record.failed", error=exc.strerror or str(exc))
-    return t("record.failed", error=str(exc) or name)
+def describe(exc: SigningError, cat: Catalog) -> str:
+    if exc.reason == "wrong_passphrase":
+        return cat.t("record.wrong_passphrase")
+    if exc.reason == "key_unreadable":
+        return cat.t("record.key_unreadable", error=exc.detail)
+    return cat.t("record.failed", error=exc.detail or exc.reason)
 
 
-class PassphraseScreen(BaseModal[dict]):
-    BINDINGS = [
-        Binding("escape", "cancel", "cancel", id="cancel"),
-    ]
+class PassphraseScreen(BaseModal[SignedRecord | None]):
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel")]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, cat: Catalog, signer: Callable[[bytes], SignedRecord]) -> None:
+        super().__init__(cat)
+        self.signer = signer
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -40,16 +39,16 @@ class PassphraseScreen(BaseModal[dict]):
             yield Static(self.t("record.title"), classes="dialog-title")
             yield Static(self.t("record.intro"), classes="help-text")
             yield Static(self.t("record.passphrase_label"), classes="label")
-            yield Input(password=True, id="passphrase")
+            yield TextField(password=True, id="passphrase")
             yield Static("", id="error", classes="error")
             yield Static(self.t("record.usage"), classes="usage", id="status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+        self.set_focus(self.query_one("#passphrase", Input))
 
     def after_relabel(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+        self.on_mount()
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#error", Static)
@@ -57,29 +56,34 @@ class PassphraseScreen(BaseModal[dict]):
         error.add_class("-visible")
         self.query_one("#passphrase", Input).add_class("-invalid")
 
+    @on(Input.Changed, "#passphrase")
+    def typing(self, event: Input.Changed) -> None:
+        if event.value:
+            self.query_one("#error", Static).remove_class("-visible")
+            event.input.remove_class("-invalid")
+
     @on(Input.Submitted, "#passphrase")
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.busy:
             return
-        secret = event.value
-        if not secret:
+        if not event.value:
             self.show_error(self.t("record.passphrase_empty"))
             return
         self.busy = True
         self.query_one("#status", Static).update("… " + self.t("record.signing"))
-        self.run_worker(self._sign(secret.encode("utf-8")), exclusive=True, group="sign")
+        self.run_worker(self._sign(event.value.encode("utf-8")), exclusive=True, group="sign")
 
     async def _sign(self, passphrase: bytes) -> None:
         try:
-            record = await asyncio.to_thread(self.app.sign_current, passphrase)
-        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            record = await asyncio.to_thread(self.signer, passphrase)
+        except SigningError as exc:
             self.busy = False
             self.query_one("#status", Static).update(self.t("record.usage"))
             field = self.query_one("#passphrase", Input)
             field.value = ""
-            field.focus()
-            self.show_error(describe_sign_error(exc, self.t))
+            self.set_focus(field)
+            self.show_error(describe(exc, self.cat))
             return
         self.busy = False
         self.dismiss(record)

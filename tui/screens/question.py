@@ -1,97 +1,117 @@
-"""One question per screen: caption, heading (the question), hint, answer, error, Back/Next."""
+"""One question per screen: caption (section · vraag n), heading (the question), hint, answer,
+error, Back/Next. Progress is the section and the question's number on the current path: no
+percentage and no total, because the path changes with the answers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Input, ProgressBar, Static
+from textual.widgets import Button, Footer, OptionList, Static
 
-from tui import labels
-from tui.lang import pick
-from tui.screens.base import BaseScreen
-from tui.widgets.answers import AnswerSubmitted, ChoiceList, MultiChoice, NumberInput
+from tui import flow
+from tui.lang import Catalog, pick
+from tui.messages import AnswerGiven, GoBack, Navigate, OpenHelp, Stay
+from tui.screens.base import BaseScreen, after_pending_keys
+from tui.widgets.answers import ChoiceList, Edited, MultiChoice, NumberInput
 
 
-class QuestionScreen(BaseScreen):
-    interview_screen = True
+@dataclass(frozen=True)
+class QuestionPage:
+    """Everything the screen shows and checks, fixed by the App when it opens the page."""
 
+    question: Any                   # the rule set's Question (texts in both languages)
+    section: Any                    # the section's title (Text) or None
+    number: int
+    current: Any                    # the stored (or dropped) answer, None when fresh
+    bounds: tuple[int | None, int | None]
+    change: bool
+    can_review: bool                # every question answered: F2 goes to the check-answers page
+    validate: Callable[[Any], str | None]   # None when the engine accepts the value, else why not
+
+
+class QuestionScreen(BaseScreen[None]):
     BINDINGS = [
+        # Enter is handled when it is pressed (priority), before any key typed after it reaches
+        # this page's field: the App then holds those keys for the next page.
+        Binding("enter", "submit", show=False, priority=True),
         Binding("escape,alt+left", "back", "back", id="back"),
         Binding("f1", "explain", "help", id="help"),
         Binding("f2", "review", "review", id="review"),
     ]
 
-    def __init__(self, fact: str, *, change: bool = False) -> None:
-        super().__init__()
-        self.fact = fact
-        self.change = change
+    def __init__(self, cat: Catalog, page: QuestionPage) -> None:
+        super().__init__(cat)
+        self.page = page
+        self.fact: str = page.question.fact
+        self.change = page.change
+        self.target = flow.Question(self.fact, change=page.change)
         self._pending: Any = None
         self._has_pending = False
         self._highlight: Any = None
+        self._cursor: int | None = None
         self._error: str | None = None
 
     # -- layout --------------------------------------------------------------------
-    @property
-    def question(self) -> Any:
-        return self.app.interview.rs.question(self.fact)
-
     def compose(self) -> ComposeResult:
-        interview = self.app.interview
-        q = self.question
-        section = pick(interview.rs.sections.get(q.section), self.lang) if q.section else ""
-        caption = self.t("question.caption", section=section, n=interview.number(self.fact))
+        q = self.page.question
+        section = pick(self.page.section, self.lang)
+        caption = self.t("question.caption", section=section, n=self.page.number)
         if self.change:
             caption += " · " + self.t("question.changing")
         yield Static(self.t("app.title") + "  ·  " + caption, classes="titlebar", id="caption")
-        bar = ProgressBar(total=100, show_eta=False, show_percentage=True, id="progress")
         with VerticalScroll(classes="body"):
-            yield bar
             yield Static(pick(q.prompt, self.lang), classes="heading", id="prompt")
             hint = pick(q.hint, self.lang)
             if hint:
                 yield Static(hint, classes="hint", id="hint")
             yield Static("", id="error", classes="error")
-            yield from self._answer_widget(q)
-            yield Static(self._usage(q), classes="usage", id="usage")
+            yield self._answer_widget()
+            usage = {"set": "question.usage_set", "int": "question.usage_int"}.get(q.type, "question.usage_choice")
+            yield Static(self.t(usage), classes="usage", id="usage")
             with Horizontal(classes="buttons"):
                 yield Button("← " + self.t("question.back"), id="back-button")
                 yield Button(self.t("question.next") + " →", id="next-button", variant="primary")
         yield Footer(compact=True)
 
-    def _usage(self, q: Any) -> str:
-        if q.type == "set":
-            return self.t("question.usage_set")
-        if q.type == "int":
-            return self.t("question.usage_int")
-        return self.t("question.usage_choice")
+    def _options(self) -> list[tuple[Any, str]]:
+        q = self.page.question
+        options = [(o.value, pick(o.label, self.lang)) for o in (q.options or [])]
+        if not options and q.type == "bool":
+            options = [(True, self.t("answer.yes")), (False, self.t("answer.no"))]
+        return options
 
-    def _answer_widget(self, q: Any) -> ComposeResult:
-        interview = self.app.interview
-        current = self._pending if self._has_pending else interview.prefill(self.fact)
-        options = labels.question_options(q, self.app.cat)
+    def _answer_widget(self) -> ChoiceList | MultiChoice | NumberInput:
+        q = self.page.question
+        current = self._pending if self._has_pending else self.page.current
         if q.type in ("bool", "enum"):
-            yield ChoiceList(options, current, highlighted_value=self._highlight, id="answer")
-        elif q.type == "set":
-            yield MultiChoice(options, current if isinstance(current, list) else None,
-                              highlighted=self._highlight, id="answer")
-        else:
-            yield NumberInput(current, id="answer", placeholder=self._range_text(q))
+            return ChoiceList(self._options(), current, highlighted_value=self._highlight, id="answer")
+        if q.type == "set":
+            return MultiChoice(self._options(), current if isinstance(current, list) else None,
+                               highlighted=self._highlight, id="answer")
+        return NumberInput(current, id="answer", placeholder=self._range_text())
 
-    def _range_text(self, q: Any) -> str:
-        if q.min is not None and q.max is not None:
-            return self.t("question.range", min=q.min, max=q.max)
+    def _range_text(self) -> str:
+        low, high = self.page.bounds
+        if low is not None and high is not None:
+            return self.t("question.range", min=low, max=high)
         return ""
 
     def on_mount(self) -> None:
-        self.query_one("#answer").focus()
-        bar = self.query_one("#progress", ProgressBar)
-        bar.update(progress=round(self.app.interview.case.progress * 100))
+        self._focus_answer()
         if self._error:
             self.show_error(self._error)
+
+    def _focus_answer(self) -> None:
+        widget = self.query_one("#answer")
+        self.set_focus(widget)
+        if isinstance(widget, NumberInput) and self._cursor is not None:
+            widget.cursor_position = min(self._cursor, len(widget.value))
 
     # -- state across language switches --------------------------------------------
     def remember_state(self) -> None:
@@ -103,12 +123,11 @@ class QuestionScreen(BaseScreen):
             self._highlight = widget.highlighted
         elif isinstance(widget, NumberInput):
             self._pending, self._has_pending = widget.value, True
-        self._error = None  # messages are re-made in the new language on the next Enter
+            self._cursor = widget.cursor_position
+        self._error = None  # messages are made again in the new language on the next Enter
 
     def after_relabel(self) -> None:
-        self.query_one("#answer").focus()
-        self.query_one("#progress", ProgressBar).update(
-            progress=round(self.app.interview.case.progress * 100))
+        self._focus_answer()
 
     # -- validation ---------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -119,61 +138,37 @@ class QuestionScreen(BaseScreen):
         self.query_one("#answer").add_class("-invalid")
 
     def clear_error(self) -> None:
+        if self._error is None:
+            return
         self._error = None
         error = self.query_one("#error", Static)
         error.update("")
         error.remove_class("-visible")
         self.query_one("#answer").remove_class("-invalid")
 
+    @on(Edited)
+    @on(OptionList.OptionHighlighted)
+    def edited(self, event: Any) -> None:
+        """The user is fixing the answer: the old message no longer applies."""
+        self.clear_error()
+
     def check(self, value: Any, empty: bool) -> str | None:
         """A message in the user's language if ``value`` cannot be accepted, else None."""
-        q = self.question
+        q = self.page.question
         if empty:
             if q.type == "int":
-                return self.t("errors.int_empty", range=self._range_text(q) or "")
+                return self.t("errors.int_empty", range=self._range_text())
             if q.type == "set":
-                if getattr(q, "min", None) == 0:
-                    return None
                 return self.t("errors.set_empty")
             return self.t("errors.choice_empty")
         if q.type == "int":
             if not isinstance(value, int):
                 return self.t("errors.int_not_number")
-            low, high = q.min, q.max
+            low, high = self.page.bounds
             if (low is not None and value < low) or (high is not None and value > high):
                 return self.t("errors.int_range", min=low, max=high)
-        engine = self.app.engine
-        try:
-            self.app.interview.validate(self.fact, value)
-        except engine.AnswerError as exc:
-            return self.t("errors.not_allowed", detail=getattr(exc, "message", None) or str(exc))
-        return None
-
-    # -- actions ---------------------------------------------------------------------
-    @on(AnswerSubmitted)
-    def submitted(self, event: AnswerSubmitted) -> None:
-        event.stop()
-        self.submit(event.value, event.empty)
-
-    def submit(self, value: Any, empty: bool = False) -> None:
-        q = self.question
-        if empty and q.type == "set" and getattr(q, "min", None) == 0:
-            value, empty = [], False
-        problem = self.check(value, empty)
-        if problem:
-            self.show_error(problem)
-            return
-        self.clear_error()
-        try:
-            self.app.interview.answer(self.fact, value)
-        except Exception as exc:  # noqa: BLE001 - a save error must never crash the interview
-            from tui.case_store import CaseStoreError
-
-            if isinstance(exc, CaseStoreError):
-                self.show_error(self.t("errors.case_not_saved", error=str(exc)))
-                return
-            raise
-        self.app.after_answer(self.fact, change=self.change)
+        detail = self.page.validate(value)
+        return self.t("errors.not_allowed", detail=detail) if detail else None
 
     def current_value(self) -> tuple[Any, bool]:
         widget = self.query_one("#answer")
@@ -181,9 +176,8 @@ class QuestionScreen(BaseScreen):
             value = widget.highlighted_value
             return value, value is None
         if isinstance(widget, MultiChoice):
-            chosen = widget.chosen
-            return chosen, not chosen
-        assert isinstance(widget, Input)
+            return widget.chosen, not widget.chosen
+        assert isinstance(widget, NumberInput)
         text = widget.value.strip()
         if not text:
             return None, True
@@ -192,10 +186,33 @@ class QuestionScreen(BaseScreen):
         except ValueError:
             return text, False
 
+    # -- actions ---------------------------------------------------------------------
+    def action_submit(self) -> None:
+        """Enter. Handled when pressed (a priority binding), so keys typed after it are held for
+        the next page; the answer itself is read once the field has handled the keys typed
+        before Enter (a callback queued behind them on the field)."""
+        if self.hold_keys:
+            return  # already on its way
+        if isinstance(self.focused, Button) and self.focused.id == "back-button":
+            self.action_back()
+            return
+        self.hold_keys = True
+        after_pending_keys(self.query_one("#answer"), self._submit_now)
+
+    def _submit_now(self) -> None:
+        value, empty = self.current_value()
+        problem = self.check(value, empty)
+        if problem:
+            self.show_error(problem)
+            self.request(Stay())  # the keys typed after Enter belong to this page after all
+            return
+        self.clear_error()
+        self.request(AnswerGiven(self.fact, value, change=self.change))
+
     @on(Button.Pressed, "#next-button")
     def next_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.submit(*self.current_value())
+        self.action_submit()
 
     @on(Button.Pressed, "#back-button")
     def back_pressed(self, event: Button.Pressed) -> None:
@@ -203,19 +220,17 @@ class QuestionScreen(BaseScreen):
         self.action_back()
 
     def action_back(self) -> None:
-        self.app.go_back(self.fact, change=self.change)
+        if not self.hold_keys:
+            self.request(GoBack(self.target))
 
     def action_explain(self) -> None:
-        from tui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.fact))
+        self.request(OpenHelp(self.fact))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "review":
-            interview = self.app.interview
-            return interview is not None and interview.finished  # hidden until everything is answered
+            return self.page.can_review  # hidden until everything is answered
         return True
 
     def action_review(self) -> None:
-        if self.app.interview.finished:
-            self.app.show("review")
+        if self.page.can_review and not self.hold_keys:
+            self.request(Navigate(flow.CheckAnswers()))

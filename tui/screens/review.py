@@ -1,12 +1,13 @@
 """Check your answers: every answer that counts, grouped by section, "Wijzig" per row.
 
-Answers that no longer count after a change are listed apart, as dropped.
-The last row goes on to the advice (or to the questions still open).
+Answers that no longer count after a change are listed apart, as dropped. The last row goes on
+to the advice (or to the questions still open).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from rich.table import Table
 from rich.text import Text
@@ -16,10 +17,26 @@ from textual.containers import Vertical
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui import labels
-from tui.interview import ADVICE
-from tui.lang import pick
+from tui import flow
+from tui.lang import Catalog
+from tui.messages import GoBack, Navigate
 from tui.screens.base import BaseScreen
+
+
+@dataclass(frozen=True)
+class Row:
+    fact: str
+    prompt: str
+    answer: str
+
+
+@dataclass
+class ReviewPage:
+    """The rows in the user's language (the App builds them again after a language switch)."""
+
+    sections: list[tuple[str, list[Row]]] = field(default_factory=list)
+    dropped: list[Row] = field(default_factory=list)
+    open_questions: int = 0
 
 
 def _row(question: str, answer: str, action: str, *, style: str = "") -> Table:
@@ -31,80 +48,64 @@ def _row(question: str, answer: str, action: str, *, style: str = "") -> Table:
     return grid
 
 
-class ReviewScreen(BaseScreen):
-    interview_screen = True
-
+class ReviewScreen(BaseScreen[None]):
     BINDINGS = [
         Binding("escape,alt+left", "back", "back", id="back"),
         Binding("f4", "advice", "to_advice", id="to_advice"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, cat: Catalog, make_page: Callable[[str], ReviewPage]) -> None:
+        super().__init__(cat)
+        self.make_page = make_page   # the rows in a language (again after a language switch)
+        self.page = make_page(cat.lang)
         self._highlight: str | None = None
 
     def compose(self) -> ComposeResult:
-        interview = self.app.interview
         yield Static(self.t("app.title") + "  ·  " + self.t("review.caption"), classes="titlebar")
         with Vertical(classes="body"):
             yield Static(self.t("review.heading"), classes="heading")
             yield Static(self.t("review.intro"), classes="hint")
-            if interview.case.dropped:
-                yield Static("! " + self.t("review.dropped_notice", n=len(interview.case.dropped)),
+            if self.page.dropped:
+                yield Static("! " + self.tn("review.dropped_notice", len(self.page.dropped)),
                              classes="notice", id="dropped-notice")
             yield OptionList(*self._options(), id="rows")
         yield Footer(compact=True)
 
     def _options(self) -> list[Option | None]:
-        interview = self.app.interview
-        rs = interview.rs
-        cat = self.app.cat
         change = self.t("review.change")
         options: list[Option | None] = []
-        # Group by section (in the order sections first appear), questions in interview order.
-        groups: dict[Any, list[str]] = {}
-        for fact in interview.relevant:
-            if fact in interview.case.answers:
-                groups.setdefault(rs.question(fact).section, []).append(fact)
-        for section, facts in groups.items():
-            title = pick(rs.sections.get(section), self.lang) if section else ""
+        for title, rows in self.page.sections:
             if options:
                 options.append(None)
-            options.append(Option(Text(title or self.t("review.other"), style="bold"),
-                                  id=f"section:{section}", disabled=True))
-            for fact in facts:
-                q = rs.question(fact)
-                answer = labels.answer_label(q, interview.case.answers[fact], cat)
-                options.append(Option(_row(pick(q.prompt, self.lang), answer, change), id=f"change:{fact}"))
-        if interview.case.dropped:
-            options.append(None)
-            options.append(Option(Text(self.t("review.dropped_heading"), style="bold"),
-                                  id="dropped-heading", disabled=True))
-            for fact, value in interview.case.dropped.items():
-                try:
-                    q = rs.question(fact)
-                    prompt, answer = pick(q.prompt, self.lang), labels.answer_label(q, value, cat)
-                except Exception:  # noqa: BLE001 - fact no longer in the rule set
-                    prompt, answer = fact, str(value)
-                options.append(Option(_row(prompt, f"{answer} — {self.t('review.dropped')}", "",
-                                           style="strike"), id=f"dropped:{fact}", disabled=True))
+            options.append(Option(Text(title or self.t("review.other"), style="bold"), disabled=True))
+            for row in rows:
+                options.append(Option(_row(row.prompt, row.answer, change), id=f"change:{row.fact}"))
+        if self.page.dropped:
+            options += [None, Option(Text(self.t("review.dropped_heading"), style="bold"), disabled=True)]
+            for row in self.page.dropped:
+                options.append(Option(_row(row.prompt, f"{row.answer} — {self.t('review.dropped')}", "",
+                                           style="strike"), id=f"dropped:{row.fact}", disabled=True))
         options.append(None)
-        if interview.finished:
-            options.append(Option(Text("→ " + self.t("review.to_advice"), style="bold"), id="continue"))
+        if self.page.open_questions:
+            label = self.tn("review.open_questions", self.page.open_questions)
         else:
-            options.append(Option(Text("→ " + self.t("review.open_questions", n=len(interview.missing)),
-                                       style="bold"), id="continue"))
+            label = self.t("review.to_advice")
+        options.append(Option(Text("→ " + label, style="bold"), id="continue"))
         return options
+
+    async def relabel(self, cat: Catalog) -> None:
+        self.page = self.make_page(cat.lang)
+        await super().relabel(cat)
 
     def on_mount(self) -> None:
         rows = self.query_one("#rows", OptionList)
-        rows.focus()
+        self.set_focus(rows)
         self._restore(rows, self._highlight or "continue")
 
     def _restore(self, rows: OptionList, option_id: str) -> None:
         try:
             rows.highlighted = rows.get_option_index(option_id)
-        except Exception:  # noqa: BLE001 - fall back to the default highlight
+        except Exception:
             pass
 
     def remember_state(self) -> None:
@@ -112,24 +113,18 @@ class ReviewScreen(BaseScreen):
         self._highlight = option.id if option is not None else None
 
     def after_relabel(self) -> None:
-        rows = self.query_one("#rows", OptionList)
-        rows.focus()
-        self._restore(rows, self._highlight or "continue")
+        self.on_mount()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         option_id = event.option.id or ""
         if option_id.startswith("change:"):
-            self.app.show(option_id.removeprefix("change:"), change=True)
+            self.request(Navigate(flow.Question(option_id.removeprefix("change:"), change=True)))
         elif option_id == "continue":
             self.action_advice()
 
     def action_advice(self) -> None:
-        interview = self.app.interview
-        if interview.finished:
-            self.app.show(ADVICE)
-        else:
-            self.app.show(interview.missing[0], change=True)
+        self.request(Navigate(flow.Advice()))
 
     def action_back(self) -> None:
-        self.app.go_back("review")
+        self.request(GoBack(flow.CheckAnswers()))

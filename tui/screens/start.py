@@ -1,6 +1,12 @@
-"""Start screen: new case, resume an unfinished case, settings, stop."""
+"""Start screen: new case, resume an unfinished case, settings, stop; the rules' status below.
+
+The App gives the screen its lines (:class:`StartPage`) and updates them when the rules are
+loaded or a count changes (:meth:`StartScreen.update`); the screen posts what was chosen.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -8,19 +14,38 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui import labels
+from tui.lang import Catalog
+from tui.messages import NewCase, OpenSettings, Quit, ResumeCase
 from tui.screens.base import BaseScreen
 
 
-class StartScreen(BaseScreen):
+@dataclass(frozen=True)
+class CaseLine:
+    id: str
+    when: str
+    recipient: str | None      # in words; None while the rules are not loaded (never a raw id)
+    answered: int
+    status: str                # in_progress | complete | signed
+
+
+@dataclass
+class StartPage:
+    cases: list[CaseLine] = field(default_factory=list)
+    unreadable: int = 0
+    status: list[str] = field(default_factory=list)   # rules loaded / loading / error; later: records to push
+    waiting: str | None = None                        # an action that runs once the rules are loaded
+
+
+class StartScreen(BaseScreen[None]):
     BINDINGS = [
         Binding("ctrl+n", "new_case", "new_case", id="new_case"),
         Binding("ctrl+o", "settings", "settings", id="settings"),
-        Binding("ctrl+q", "app.quit", "stop", id="stop", priority=True),
+        Binding("ctrl+q", "quit", "stop", id="stop", priority=True),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, cat: Catalog, page: StartPage) -> None:
+        super().__init__(cat)
+        self.page = page
         self._highlight: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -29,65 +54,56 @@ class StartScreen(BaseScreen):
             yield Static(self.t("start.heading"), classes="heading")
             yield Static(self.t("start.intro"), classes="intro")
             yield OptionList(*self._options(), id="menu")
-            yield Static(self._rules_status(), id="rules-status", classes="status")
+            yield Static(self._status(), id="rules-status", classes="status")
         yield Footer(compact=True)
 
     def _options(self) -> list[Option | None]:
-        app = self.app
         options: list[Option | None] = [Option("＋ " + self.t("start.new_case"), id="new")]
-        summaries, unreadable = app.store.summaries()
-        if summaries:
-            options.append(None)
-            options.append(Option(self.t("start.resume_heading"), id="resume-heading", disabled=True))
-            for summary in summaries:
-                when = summary.updated.astimezone().strftime("%d-%m-%Y %H:%M") if summary.updated else "?"
-                recipient = labels.recipient_label(app.rs, summary.recipient, app.cat)
-                status = self.t(f"status.{summary.status}")
-                text = self.t("start.case_line", date=when, recipient=recipient,
-                              n=summary.answered, pct=round(summary.progress * 100), status=status)
-                options.append(Option("↻ " + text, id=f"case:{summary.id}"))
-        if unreadable:
-            options.append(Option(self.t("start.unreadable", n=unreadable), id="unreadable", disabled=True))
-        options.append(None)
-        options.append(Option("⚙ " + self.t("start.settings"), id="settings"))
-        options.append(Option("⏻ " + self.t("start.quit"), id="quit"))
+        if self.page.cases:
+            options += [None, Option(self.t("start.resume_heading"), id="resume-heading", disabled=True)]
+            for line in self.page.cases:
+                parts = [line.when]
+                if line.recipient:
+                    parts.append(line.recipient)
+                parts += [self.tn("start.answers", line.answered), self.t(f"status.{line.status}")]
+                options.append(Option("↻ " + " · ".join(parts), id=f"case:{line.id}"))
+        if self.page.unreadable:
+            options.append(Option(self.tn("start.unreadable", self.page.unreadable), id="unreadable", disabled=True))
+        options += [None, Option("⚙ " + self.t("start.settings"), id="settings"),
+                    Option("⏻ " + self.t("start.quit"), id="quit")]
         return options
 
-    def _rules_status(self) -> str:
-        app = self.app
-        if app.rules_error:
-            return "✖ " + self.t("start.rules_error", error=app.rules_error)
-        if app.rs is None:
-            return "… " + self.t("start.rules_loading")
-        return self.t("start.rules_ok", name=app.rs.name, version=app.rs.version)
+    def _status(self) -> str:
+        lines = list(self.page.status)
+        if self.page.waiting:
+            lines.append("… " + self.page.waiting)
+        return "\n".join(lines)
 
     def on_mount(self) -> None:
-        self.query_one("#menu", OptionList).focus()
+        self.set_focus(self.query_one("#menu", OptionList))
 
     def remember_state(self) -> None:
-        menu = self.query_one("#menu", OptionList)
-        option = menu.highlighted_option
+        option = self.query_one("#menu", OptionList).highlighted_option
         self._highlight = option.id if option is not None else None
 
     def after_relabel(self) -> None:
         menu = self.query_one("#menu", OptionList)
-        menu.focus()
+        self.set_focus(menu)
         if self._highlight:
             try:
                 menu.highlighted = menu.get_option_index(self._highlight)
-            except Exception:  # noqa: BLE001 - option vanished; keep the default
+            except Exception:
                 pass
 
-    def refresh_cases(self) -> None:
+    def update(self, page: StartPage) -> None:
+        """New lines from the App (rules loaded, a case saved, a count changed)."""
         self.remember_state()
+        self.page = page
         menu = self.query_one("#menu", OptionList)
         menu.clear_options()
         menu.add_options(self._options())
+        self.query_one("#rules-status", Static).update(self._status())
         self.after_relabel()
-
-    def on_rules_loaded(self) -> None:
-        self.query_one("#rules-status", Static).update(self._rules_status())
-        self.refresh_cases()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -95,16 +111,17 @@ class StartScreen(BaseScreen):
         if option_id == "new":
             self.action_new_case()
         elif option_id.startswith("case:"):
-            self.app.resume_case(option_id.removeprefix("case:"))
+            self.request(ResumeCase(option_id.removeprefix("case:")))
         elif option_id == "settings":
             self.action_settings()
         elif option_id == "quit":
-            self.app.exit(0)
+            self.action_quit()
 
     def action_new_case(self) -> None:
-        self.app.new_case()
+        self.request(NewCase())
 
     def action_settings(self) -> None:
-        from tui.screens.settings import SettingsScreen
+        self.request(OpenSettings())
 
-        self.app.push_screen(SettingsScreen())
+    def action_quit(self) -> None:
+        self.post_message(Quit())

@@ -1,7 +1,10 @@
 """Answer inputs: one-of choice, several-of choice, whole number.
 
-Each posts :class:`AnswerSubmitted` when the user presses Enter, so the
-question screen handles all three the same way.
+Both lists behave the same from the start: a fresh question has no highlight, the first ↓ goes
+to the first option (↑ to the last), and a stored answer is highlighted when the question opens
+again. So a hurried Enter never answers a fresh question, and no arrow press ever skips an
+option. Enter itself is handled by the question screen; a widget posts :class:`Edited` (or
+the list's own ``OptionHighlighted``) when its value changes, so an old error message goes away.
 """
 
 from __future__ import annotations
@@ -11,52 +14,57 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tui.screens.base import TextField
 
-class AnswerSubmitted(Message):
-    """The user pressed Enter on an answer input; ``value`` is the raw answer (or None)."""
 
-    def __init__(self, value: Any, *, empty: bool = False) -> None:
-        super().__init__()
-        self.value = value
-        self.empty = empty
+class Edited(Message):
+    """The answer on screen changed (not yet given)."""
 
 
 def _key(value: Any) -> str:
     return repr(value)
 
 
-class ChoiceList(OptionList):
-    """Choose one option with the arrow keys and Enter.
+class Choices(OptionList):
+    """The shared cursor behaviour of both lists (see the module doc)."""
 
-    The stored answer is marked ``●`` and highlighted when the question opens,
-    so Back and Change show what was chosen before. A fresh question highlights nothing
-    (as GOV.UK radios pre-select nothing): Enter alone never answers it, so a hurried
-    press cannot pick the first option by accident.
-    """
+    def __init__(self, *options: Option, start: int | None, **kwargs: Any) -> None:
+        super().__init__(*options, **kwargs)
+        self._start = start
+
+    def on_mount(self) -> None:
+        self.highlighted = self._start
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = self.option_count - 1
+        else:
+            super().action_cursor_up()
+
+
+class ChoiceList(Choices):
+    """Choose one option with the arrow keys; the stored answer is marked ``●``."""
 
     def __init__(self, options: list[tuple[Any, str]], current: Any = None, *,
                  highlighted_value: Any = None, **kwargs: Any) -> None:
         self._values = [value for value, _ in options]
-        has_current = any(_key(v) == _key(current) for v in self._values) and current is not None
+        has_current = current is not None and any(_key(v) == _key(current) for v in self._values)
         prompts = []
         for value, label in options:
             mark = "●" if has_current and _key(value) == _key(current) else "○"
-            prompts.append(Option(Text.assemble((f"{mark} ", "bold"), label), id=None))
-        super().__init__(*prompts, **kwargs)
-        start = highlighted_value if highlighted_value is not None else (current if has_current else None)
-        self._start_index: int | None = None
-        for index, value in enumerate(self._values):
-            if start is not None and _key(value) == _key(start):
-                self._start_index = index
-
-    def on_mount(self) -> None:
-        if self._values and self._start_index is not None:
-            self.highlighted = self._start_index
-        else:
-            self.highlighted = None
+            prompts.append(Option(Text.assemble((f"{mark} ", "bold"), label)))
+        want = highlighted_value if highlighted_value is not None else (current if has_current else None)
+        start = next((i for i, v in enumerate(self._values) if want is not None and _key(v) == _key(want)), None)
+        super().__init__(*prompts, start=start, **kwargs)
 
     @property
     def highlighted_value(self) -> Any:
@@ -64,23 +72,14 @@ class ChoiceList(OptionList):
             return None
         return self._values[self.highlighted]
 
-    def action_select(self) -> None:
-        if self.highlighted is None or not self._values:
-            self.post_message(AnswerSubmitted(None, empty=True))
-            return
-        self.post_message(AnswerSubmitted(self._values[self.highlighted]))
+    def action_select(self) -> None:  # Enter is the screen's; a click only moves the cursor
+        pass
 
 
-class MultiChoice(OptionList):
-    """Choose several options: Space switches an option on or off, Enter goes on.
+class MultiChoice(Choices):
+    """Choose several options: Space switches the highlighted one on or off (☑/☐, never colour alone)."""
 
-    Each option shows ☑ (on) or ☐ (off), so the choice never depends on colour.
-    """
-
-    BINDINGS = [
-        Binding("space", "toggle", "toggle", id="toggle"),
-        Binding("enter", "submit", "next", show=False),
-    ]
+    BINDINGS = [Binding("space", "toggle", "toggle", id="toggle")]
 
     def __init__(self, options: list[tuple[Any, str]], current: list[Any] | None = None,
                  *, highlighted: int | None = None, **kwargs: Any) -> None:
@@ -88,19 +87,12 @@ class MultiChoice(OptionList):
         self._order = [value for value, _ in options]
         self._labels = [label for _, label in options]
         self._on = {index for index, value in enumerate(self._order) if _key(value) in chosen}
-        super().__init__(*[self._prompt(index) for index in range(len(options))], **kwargs)
-        self._start_highlight = highlighted
+        start = highlighted if highlighted is not None else (min(self._on) if self._on else None)
+        super().__init__(*[self._prompt(i) for i in range(len(options))], start=start, **kwargs)
 
     def _prompt(self, index: int) -> Text:
         mark = "☑" if index in self._on else "☐"
         return Text.assemble((f"{mark} ", "bold"), self._labels[index])
-
-    def on_mount(self) -> None:
-        from tui.screens.base import translate_bindings
-
-        translate_bindings(self, self.app.cat)  # type: ignore[attr-defined]
-        if self._order:
-            self.highlighted = self._start_highlight or 0
 
     @property
     def selected(self) -> list[int]:
@@ -116,37 +108,26 @@ class MultiChoice(OptionList):
         else:
             self._on.discard(index)
         self.replace_option_prompt_at_index(index, self._prompt(index))
+        self.post_message(Edited())
 
     def deselect(self, index: int) -> None:
         self._set(index, False)
 
     def action_toggle(self) -> None:
-        if self.highlighted is not None:
-            self._set(self.highlighted, self.highlighted not in self._on)
+        if self.highlighted is None:
+            self.action_cursor_down()  # Space on a fresh list first shows where the cursor is
+            return
+        self._set(self.highlighted, self.highlighted not in self._on)
 
-    def action_select(self) -> None:  # a click on an option switches it too
+    def action_select(self) -> None:  # a click on an option switches it
         self.action_toggle()
 
-    def action_submit(self) -> None:
-        self.post_message(AnswerSubmitted(self.chosen, empty=not self.chosen))
 
-
-class NumberInput(Input):
-    """A whole number; Enter goes on. Letters cannot be typed."""
+class NumberInput(TextField):
+    """A whole number. Letters cannot be typed."""
 
     def __init__(self, current: Any = None, **kwargs: Any) -> None:
-        value = "" if current is None else str(current)
-        super().__init__(value=value, type="integer", **kwargs)
+        super().__init__("" if current is None else str(current), type="integer", **kwargs)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = self.value.strip()
-        if not text:
-            self.post_message(AnswerSubmitted(None, empty=True))
-            return
-        try:
-            number = int(text)
-        except ValueError:
-            self.post_message(AnswerSubmitted(text))
-            return
-        self.post_message(AnswerSubmitted(number))
+    def on_input_changed(self, event: TextField.Changed) -> None:
+        self.post_message(Edited())
