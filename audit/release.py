@@ -207,7 +207,7 @@ class Changes(_Strict):
     changed: Count                                               # paths whose advice changed
     changed_rules: Annotated[list[Label], Field(max_length=MAX_FILES)]
     kinds: Annotated[list[Changed], Field(max_length=MAX_KINDS)]   # the most frequent first
-    kinds_not_listed: Count                                      # further kinds of change beyond MAX_KINDS
+    kinds_not_listed: Count = 0                                  # further kinds beyond MAX_KINDS (optional: added later)
     new_paths: Annotated[list[Spread], Field(max_length=MAX_FILES)]
     paths: Count                                                 # paths both versions produce
     previous: PreviousRelease
