@@ -66,7 +66,7 @@ from audit.digest import sha256
 from audit.errors import CanonicalError, EnvelopeError, ReleaseError, TrustFileError
 from audit.files import O_CLOEXEC, O_NOFOLLOW, fsync_dir, write_new
 from audit.record import FINGERPRINT_PATTERN, NAME_PATTERN, App, Hex64, KeyId, Name, Ts, validation_message
-from audit.signed import Opened, open_envelope
+from audit.signed import open_envelope
 from audit.timeutil import format_ts, parse_user_time
 
 RELEASE_TYPE = envelope.RELEASE_TYPE           # "application/vnd.in-toto+json"
@@ -345,7 +345,7 @@ def open_release(release_dir: Path, trust: trustmod.TrustStore, *, use_cache: bo
     with _open_dir(release_dir) as root:
         line = _read_statement(root, release_dir)
         try:
-            opened = _open_signed(line, trust)
+            opened = open_envelope(line, RELEASE_TYPE, trust, ROLES)
         except EnvelopeError as exc:
             code = exc.code if exc.code not in (Code.MALFORMED_RECORD, Code.NOT_CANONICAL) else Code.RELEASE_INVALID
             raise _fail(f"{release_dir / STATEMENT_FILE}: {exc.message}", code) from None
@@ -367,10 +367,6 @@ def open_release(release_dir: Path, trust: trustmod.TrustStore, *, use_cache: bo
                            statement="sha256:" + sha256(opened.payload).hex(), signer_key_id=pred.kid,
                            signer_owner=opened.key.info.owner, signed_at=pred.signed_at, valid_from=pred.valid_from,
                            notes=pred.notes, changes=pred.changes, files=tuple(expected), ruleset=rs)
-
-
-def _open_signed(line: bytes, trust: trustmod.TrustStore) -> Opened:
-    return open_envelope(line, RELEASE_TYPE, trust, ROLES)
 
 
 def _load_ruleset(rules: Path, sources: Path, fingerprint: str, use_cache: bool) -> Any:
