@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := $(CURDIR)/.demo
 
-.PHONY: run test lint bench check clean demo-key postgres
+.PHONY: run test lint bench check clean demo-key postgres release-demo
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Deelwijzer needs Python 3.11 or 3.12 (durable-rules does not build on 3.13). Run: make PY=python3.12 ...")'
@@ -29,6 +29,21 @@ demo-key: $(STAMP)
 
 run: demo-key
 	DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer
+
+# A signed release of the bundled rules (docs/releases.md), with a demo release key trusted for the
+# role "release" only; .demo/release points at the newest. `make run` stays on the plain rules
+# (and says "regels niet vrijgegeven").
+release-demo: demo-key
+	@if [ ! -f $(DEMO)/release-key/private-key.ossh ]; then \
+	  $(BIN)/deelwijzer keys init --out $(DEMO)/release-key --owner "Demo privacy officer (FG)" --passphrase-file $(DEMO)/passphrase >/dev/null && \
+	  $(BIN)/deelwijzer keys trust $(DEMO)/release-key --trusted-keys $(DEMO)/trusted-keys.json --owner "Demo privacy officer (FG)" --role release; \
+	fi
+	@out=$(DEMO)/releases/$$(date -u +%Y%m%dT%H%M%SZ); \
+	$(BIN)/deelwijzer rules release --key $(DEMO)/release-key --passphrase-file $(DEMO)/passphrase --out $$out \
+	  --trusted-keys $(DEMO)/trusted-keys.json --notes "Demo release of the bundled rules" && \
+	$(BIN)/deelwijzer rules verify-release $$out --trusted-keys $(DEMO)/trusted-keys.json && \
+	ln -sfn $$out $(DEMO)/release && \
+	echo "Run on it: DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer decide CASE --release $(DEMO)/release"
 
 test: $(STAMP) lint postgres
 	$(BIN)/python -m pytest

@@ -41,6 +41,11 @@ class Code(StrEnum):
     TRUST_FILE_UNAUTHENTICATED = "TRUST_FILE_UNAUTHENTICATED"  # trusted-keys file not signed/hashed as required
     STORE_CONFLICT = "STORE_CONFLICT"                # the store holds another record at this log position or record id
     ORG_SEQUENCE_BROKEN = "ORG_SEQUENCE_BROKEN"      # the store's organisation-wide sequence has a gap, or a row lies
+    RELEASE_INVALID = "RELEASE_INVALID"              # a release directory or statement is missing, malformed or too large
+    RELEASE_FILES_CHANGED = "RELEASE_FILES_CHANGED"  # a file in a release was changed, added or removed after signing
+    RELEASE_FINGERPRINT_MISMATCH = "RELEASE_FINGERPRINT_MISMATCH"  # the archived files do not give the signed fingerprint
+    RELEASE_NOT_YET_VALID = "RELEASE_NOT_YET_VALID"  # the release's valid-from lies after now (or after the record)
+    RELEASE_MISMATCH = "RELEASE_MISMATCH"            # a record names a release of another rule set
     # --- warnings ------------------------------------------------------------------------------
     UNANCHORED = "UNANCHORED"    # records not covered by any checkpoint held outside the log
     UNPINNED = "UNPINNED"        # the trusted-keys file does not pin this log's identity and genesis

@@ -72,7 +72,9 @@ def register(subparsers: Any) -> None:
                         "KEY (a public-key PEM, a key directory or a full key id ed25519:<64 hex>) with role 'trust'")
     q.add_argument("--trusted-keys-sha256", metavar="HEX", help="refuse the trusted-keys file unless it has this SHA-256")
     q.add_argument("--rules-archive", type=Path, metavar="DIR",
-                   help="replay each decision on its archived rule set: the whole advice must be reproduced")
+                   help="replay each decision on its archived rule set: the whole advice must be reproduced. DIR is "
+                        "a rule-set archive (rules archive), a release, or a directory of releases (rules release); "
+                        "a record made on a release is replayed on it after its signature is checked")
     q.add_argument("--checkpoint", type=Path, action="append", default=[], metavar="CP",
                    help="a checkpoint file you hold outside the machine (repeatable); detects a removed tail")
     q.add_argument("--format", choices=["text", "json"], default="text")
@@ -369,6 +371,7 @@ def _show_text(n: int, rec: dict[str, Any]) -> str:
             f"  by         {safe(rec['actor']['professional'])}, {safe(rec['actor']['organisation'])}",
             f"  case       {rec['case_ref']}  (pseudonym key {rec['pseudonym_key_id']})",
             f"  rules      {safe(rs['name'])} {safe(rs['version'])} ({rs['fingerprint'][:23]}…)",
+            "  release    " + _release_text(rec),
             f"  advice     {a['outcome']} ({a['verdict']})" + (f" to {a['recipient']}" if a["recipient"] else ""),
             "  sources    " + "; ".join(f"{b['id']} ({safe(b['citation'])})" for b in a["legal_bases"]),
             "  conditions " + (", ".join(a["conditions"]) or "-"),
@@ -378,6 +381,15 @@ def _show_text(n: int, rec: dict[str, Any]) -> str:
             "  answers    " + ", ".join(f"{k}={_val(v)}" for k, v in rec["answers"].items()),
         ]
     return head + "\n".join(body) + "\n"
+
+
+def _release_text(rec: dict[str, Any]) -> str:
+    if "release" not in rec:
+        return "(not recorded: written before releases existed)"
+    ref = rec["release"]
+    if ref is None:
+        return "regels niet vrijgegeven (plain rule files, no signed release)"
+    return f"{ref['statement'][:23]}… signed by {ref['kid'][:32]}…"
 
 
 def _val(v: Any) -> str:

@@ -19,6 +19,12 @@ def register(sub) -> None:
     p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language of texts (default nl)")
     p.add_argument("--explain", action="store_true",
                    help="also say, for the routes that did not apply, what stands in the way (why not?)")
+    p.add_argument("--release", type=Path, metavar="RELEASE_DIR",
+                   help="run on this signed rule-set release only (default: $DEELWIJZER_RELEASE); it is verified "
+                        "first and refused, with exit 2, if anything about it fails")
+    p.add_argument("--trusted-keys", type=Path, metavar="FILE",
+                   help="trusted-keys file with the privacy officer's release key (default: $DEELWIJZER_TRUSTED_KEYS, "
+                        "else trusted-keys.json in the data home)")
     p.add_argument("--sign", action="store_true", help="also append a signed audit record")
     p.add_argument("--key", type=Path, help="signing key: the directory from 'keys init' or its private-key.ossh "
                                             "(a private-key.p12 from an earlier version still works)")
@@ -45,15 +51,48 @@ def read_passphrase(path: Path | None) -> bytes:
     return getpass.getpass("Wachtwoordzin / passphrase: ").encode("utf-8")
 
 
+# The words of audit.release.UNRELEASED, not imported from there: `decide` on plain rule files loads no
+# cryptography (tests/release checks that both say the same).
+UNRELEASED_LINE = {"nl": "Vrijgave: regels niet vrijgegeven -- ontwikkelregels, niet ondertekend door de privacy officer",
+                   "en": "Release: rules not released (regels niet vrijgegeven) -- development rule files, not signed "
+                         "by the privacy officer"}
+
+
+def _release_dir(args) -> Path | None:
+    """--release, else $DEELWIJZER_RELEASE unless --rules names plain rule files explicitly."""
+    if args.release is not None:
+        if args.dir is not None or args.sources is not None:
+            raise UsageError("--release runs on the release's own rules: leave out --rules and --sources")
+        return args.release
+    env = os.environ.get("DEELWIJZER_RELEASE", "").strip()
+    return Path(env) if env and args.dir is None and args.sources is None else None
+
+
+def _verified_release(args, directory: Path):
+    """The verified release, or UsageError: what failed and whom to ask (then nothing is decided)."""
+    from audit import release as rel
+    from tui.settings import data_home, trusted_keys_path  # no Textual import
+    env = os.environ.get(rel.ENV_TRUSTED_KEYS, "").strip()
+    trusted = args.trusted_keys or (Path(env) if env else trusted_keys_path(data_home()))
+    try:
+        return rel.verify_release(directory, trusted)
+    except rel.ReleaseError as exc:
+        raise UsageError(f"release {directory} refused: {exc.code}: {exc.message}\n"
+                         f"deelwijzer: what to do: {exc.hint}\n"
+                         "deelwijzer: no advice was given and nothing was recorded") from None
+
+
 def run(args) -> int:
     from engine import AnswerError, RulesetError, decide, load_ruleset, parse_answers
     try:
         if args.sign and (args.key is None or args.log is None):
             raise UsageError("--sign needs --key KEY and --log LOG")
         check_dirs(args)
+        directory = _release_dir(args)
+        release = _verified_release(args, directory) if directory is not None else None
         case, doc = read_case(args.case)
         try:
-            rs = load_ruleset(rules_dir(args), args.sources)
+            rs = release.ruleset if release is not None else load_ruleset(rules_dir(args), args.sources)
         except RulesetError as exc:
             for p in exc.problems:
                 sys.stderr.write(f"{p}\n")
@@ -63,11 +102,12 @@ def run(args) -> int:
         except AnswerError as exc:
             raise UsageError(str(exc)) from None
         decision = decide(rs, answers, explain=args.explain)
-        result = decision.to_json(args.lang)
+        released = release.to_json() if release is not None else None
+        result = {**decision.to_json(args.lang), "release": released}
         record_id = None
         if args.sign:
             # the record always holds the Dutch texts, so that replay is exact whatever language is shown
-            record_id = _sign(args, decision.to_json("nl"), answers, case)
+            record_id = _sign(args, {**decision.to_json("nl"), "release": released}, answers, case)
         if args.format == "json":
             if record_id:
                 result = {**result, "audit_record": record_id}
@@ -75,6 +115,11 @@ def run(args) -> int:
         else:
             from cli.render import render_text
             sys.stdout.write(render_text(decision, args.lang))
+            if release is not None:
+                from audit.release import release_line
+                sys.stdout.write(release_line(release, args.lang) + "\n")
+            else:
+                sys.stdout.write(UNRELEASED_LINE["en" if args.lang == "en" else "nl"] + "\n")
             if record_id:
                 sys.stdout.write(f"Audit record: {record_id}\n")
         return getattr(args, "store_exit", 0)  # 1: the organisation store holds a conflicting record (alarm)
@@ -87,10 +132,7 @@ def _sign(args, result: dict, answers: dict, case: dict) -> str:
     from audit.errors import AuditError
     if result["advice"] is None:
         raise UsageError("the case is not complete, so there is no advice to sign; answer: " + ", ".join(result["missing"]))
-    if args.lang != "nl":
-        # The record always holds the Dutch texts, whatever language is shown, so that replay is exact.
-        from engine import decide, load_ruleset
-        result = decide(load_ruleset(rules_dir(args), args.sources), answers).to_json("nl")
+    # ``result`` is the Dutch JSON of the decision (whatever language is shown), so that replay is exact
     passphrase = read_passphrase(args.passphrase_file)
     try:
         key = audit.keys.load_signing_key(args.key, passphrase)  # the key directory, or the private key file
