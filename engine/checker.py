@@ -76,6 +76,10 @@ class Checker:
             if doc.data is not None:
                 self.docs.append(doc)
         self.fail_if_problems()
+        if not any(isinstance(doc.data, dict) and "ruleset" in doc.data for doc in self.docs):
+            # the root cause first: without it, every ((parameter)) in the other files is 'unknown'
+            self._single("ruleset")
+            self.fail_if_problems()
         params = collect(self.docs)
         filled = substitute(self.docs, params)
         self.problems.extend(params.problems)

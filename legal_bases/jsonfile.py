@@ -27,15 +27,17 @@ def load_json(path: Path, max_bytes: int = MAX_BYTES) -> YamlDocument:
         raise YamlFileError(_duplicate_problems(text, path, exc.key)) from None
     except json.JSONDecodeError as exc:
         raise YamlFileError([Problem(str(path), exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]) from None
-    except (ValueError, RecursionError) as exc:
-        msg = "nested too deeply" if isinstance(exc, RecursionError) else (
-            "a number is too large" if "digits" in str(exc) else str(exc)[:200])
-        raise YamlFileError([Problem(str(path), 1, 1, f"invalid JSON: {msg}")]) from None
+    except RecursionError:
+        raise YamlFileError([Problem(str(path), 1, 1, "invalid JSON: nested too deeply; flatten the structure")]) from None
+    except ValueError as exc:
+        if "digits" in str(exc):  # Python's int-string limit: the positioned parser names the number and its line
+            raise YamlFileError(_positioned_problems(text, path, "a number is too large")) from None
+        raise YamlFileError([Problem(str(path), 1, 1, f"invalid JSON: {str(exc)[:200]}")]) from None
     data = json.loads(text)
     problems: list[Problem] = []
     _check_plain(data, path, problems, 0, [0])
-    if problems:
-        raise YamlFileError(problems[:20])
+    if problems:  # say where: the positioned parser applies the same limits and knows the lines
+        raise YamlFileError(_positioned_problems(text, path, "") or problems[:20])
     return YamlDocument(path, data, {(): (1, 1)}, locate=lambda: _positions(text, path))
 
 
@@ -45,6 +47,18 @@ def _positions(text: str, path: Path) -> dict[Loc, tuple[int, int]]:
         return parse_text(text, path).positions
     except YamlFileError:  # valid JSON the YAML parser does not take (e.g. tab indentation): no positions
         return {(): (1, 1)}
+
+
+def _positioned_problems(text: str, path: Path, fallback: str) -> list[Problem]:
+    """The same problems as the positioned YAML parser reports them (with line and column);
+    ``fallback`` at 1:1 when it reports none (an empty fallback gives an empty list)."""
+    from legal_bases.yamlfile import parse_text
+    try:
+        parse_text(text, path)
+    except YamlFileError as exc:
+        if exc.problems:
+            return exc.problems[:20]
+    return [Problem(str(path), 1, 1, f"invalid JSON: {fallback}")] if fallback else []
 
 
 class _JsonDuplicate(ValueError):
@@ -68,13 +82,7 @@ def _no_constant(text: str) -> Any:
 
 def _duplicate_problems(text: str, path: Path, key: str) -> list[Problem]:
     """The positioned parser names the line of the duplicate; fall back to the key alone."""
-    from legal_bases.yamlfile import parse_text
-    try:
-        parse_text(text, path)
-    except YamlFileError as exc:
-        if exc.problems:
-            return exc.problems
-    return [Problem(str(path), 1, 1, f"duplicate key {key!r}; keep one")]
+    return _positioned_problems(text, path, "") or [Problem(str(path), 1, 1, f"duplicate key {key!r}; keep one")]
 
 
 def _check_plain(data: Any, path: Path, problems: list[Problem], depth: int, count: list[int]) -> None:

@@ -71,6 +71,8 @@ if getattr(yaml, "__with_libyaml__", False):
         def __init__(self, text: str) -> None:
             CParser.__init__(self, text)
             _Core12Resolver.__init__(self)
+
+    _BYTE_OFFSETS = True  # libyaml reads the text as UTF-8 bytes: its error positions count bytes
 else:  # pragma: no cover - only without libyaml: the same in pure Python, slower
     class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,  # type: ignore[no-redef]
                     yaml.composer.Composer, _Core12Resolver):
@@ -80,6 +82,8 @@ else:  # pragma: no cover - only without libyaml: the same in pure Python, slowe
             yaml.parser.Parser.__init__(self)
             yaml.composer.Composer.__init__(self)
             _Core12Resolver.__init__(self)
+
+    _BYTE_OFFSETS = False
 
 
 _TIMESTAMP_CONSTRUCTOR = yaml.constructor.SafeConstructor()
@@ -161,12 +165,12 @@ class _Walker:
         if tag == _INT:
             digits = value.lstrip("+-")
             if len(digits) > 20:
-                self.bad(node, f"number {echo(value)} is too large; rule files hold whole numbers between "
+                self.bad(node, f"number {echo(value)} is too large; whole numbers here must lie between "
                                f"-{MAX_SAFE_INT} and {MAX_SAFE_INT}")
                 return None
             number = int(value, 8) if value.startswith("0o") else int(value, 16) if value.startswith("0x") else int(value)
             if not -MAX_SAFE_INT <= number <= MAX_SAFE_INT:
-                self.bad(node, f"number {echo(value)} is too large; rule files hold whole numbers between "
+                self.bad(node, f"number {echo(value)} is too large; whole numbers here must lie between "
                                f"-{MAX_SAFE_INT} and {MAX_SAFE_INT}")
                 return None
             return number
@@ -203,6 +207,15 @@ def _first_alias(text: str) -> tuple[int, int]:
     return 1, 1
 
 
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of an error position (a byte offset under libyaml)."""
+    if _BYTE_OFFSETS:
+        position = len(text.encode("utf-8")[:max(0, position)].decode("utf-8", "ignore"))
+    position = max(0, min(position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
 def parse_text(text: str, path: Path) -> YamlDocument:
     """Parse YAML text (one document) into a positioned plain document; YamlFileError otherwise."""
     try:
@@ -223,6 +236,12 @@ def parse_text(text: str, path: Path) -> YamlDocument:
         else:
             message = f"YAML syntax error: {what}; check indentation, colons and quotes"
         raise YamlFileError([Problem(str(path), line, col, message)]) from None
+    except yaml.reader.ReaderError as exc:  # a character text files do not hold (NUL, other controls)
+        line, col = _line_col(text, exc.position)
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise YamlFileError([Problem(str(path), line, col, f"the file holds control character {char}, which text "
+                                                           "cannot hold; is this the right file? remove the character or "
+                                                           "save the file again as plain UTF-8 text")]) from None
     except yaml.YAMLError as exc:
         raise YamlFileError([Problem(str(path), 1, 1, f"YAML syntax error: {str(exc)[:200]}")]) from None
     except RecursionError:

@@ -259,9 +259,8 @@ def invalid_utf8_rule(rules: Path) -> Expect:
 def control_characters_rule(rules: Path) -> Expect:
     """Valid UTF-8 that is still binary (NUL bytes), on line 3 of a new file.
 
-    FAILS (engine bug, legal_bases/yamlfile.py ``parse_text``): libyaml's ReaderError is not a
-    MarkedYAMLError, so it falls into the generic branch: the problem is placed at 1:1 and its
-    message spans two lines and shows parser internals ('in "<unicode string>", position 13')."""
+    libyaml's ReaderError is not a MarkedYAMLError: it must still be placed at its line and
+    name the character, without parser internals ('in "<unicode string>", position 13')."""
     (rules / "70-binary.yaml").write_bytes(b"checks:\n  - id: check.x\n    when: \x00\x00\x01\x02\n")
     return Expect(["rules", "check", str(rules)], 1, "70-binary.yaml", 3, ("#x0000",))
 
@@ -269,10 +268,8 @@ def control_characters_rule(rules: Path) -> Expect:
 def empty_ruleset_file(rules: Path) -> Expect:
     """00-ruleset.yaml emptied (an editor that crashed while saving).
 
-    FAILS (engine bug, engine/checker.py ``Checker.run``): the root cause is never named. The
-    checker stops after the parameter substitution with 143 "unknown parameter '((age.…))' in
-    this text" lines in the other files, before ``_build`` would report "the rule set has no
-    'ruleset:' section" at 00-ruleset.yaml; nothing in the output mentions 00-ruleset.yaml."""
+    The root cause is named first, at 00-ruleset.yaml (the checker once stopped after the
+    parameter substitution with 143 "unknown parameter" lines in the other files)."""
     (rules / "00-ruleset.yaml").write_text("", encoding="utf-8")
     return Expect(["rules", "check", str(rules)], 1, "00-ruleset.yaml", 1, ("the rule set has no 'ruleset:' section", "add one"))
 
@@ -372,9 +369,8 @@ def case_deep_yaml(d: Path) -> Expect:
 
 
 def case_digits_json(d: Path) -> Expect:
-    """FAILS (engine bug, legal_bases/jsonfile.py ``load_json``): ``json.loads`` refuses a
-    5000-digit integer (Python's int-string limit) with a ValueError that is reported at 1:1 as
-    "invalid JSON: a number is too large", without the answer's line or the allowed range."""
+    """``json.loads`` refuses a 5000-digit integer (Python's int-string limit); the message must
+    still give the answer's line and the allowed range (it once said only 1:1 "too large")."""
     text = '{\n  "answers": {\n    "professional.role": "jeugdhulpverlener",\n    "client.age": ' + "9" * 5000 + "\n  }\n}\n"
     return Expect(["decide", str(case_json(d, text))], 2, "case.json", 4, ("too large", RANGE))
 
@@ -385,16 +381,14 @@ def case_digits_yaml(d: Path) -> Expect:
 
 
 def case_beyond_2_53(d: Path) -> Expect:
-    """FAILS (engine bug, legal_bases/jsonfile.py ``_check_plain``): a JSON answer beyond 2^53 is
-    reported as "case.json:1:1: number 9007199254740993 is too large" -- not at the answer's
-    line (5) and without the allowed range; the same case as YAML gets both. ``_check_plain``
-    does not carry the value's location, so the lazy positions (``locate``) are never used."""
+    """A JSON answer beyond 2^53 is reported at the answer's line (5) with the allowed range,
+    as the same case in YAML is (it was once reported at 1:1 without the range)."""
     text = json.dumps({"answers": {**GOOD, "client.age": MAX_SAFE_INT + 2}}, indent=1)
     return Expect(["decide", str(case_json(d, text))], 2, "case.json", 5, (f"'{MAX_SAFE_INT + 2}' is too large", RANGE))
 
 
 def case_below_minus_2_53(d: Path) -> Expect:
-    """FAILS (engine bug): as ``case_beyond_2_53``."""
+    """As ``case_beyond_2_53``, below -(2^53-1)."""
     text = json.dumps({"answers": {**GOOD, "client.age": -MAX_SAFE_INT - 1}}, indent=1)
     return Expect(["decide", str(case_json(d, text))], 2, "case.json", 5, (f"'-{MAX_SAFE_INT + 1}' is too large", RANGE))
 
