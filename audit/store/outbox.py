@@ -94,12 +94,13 @@ class Outbox:
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, key: SigningKey, *, decision: Any, answers: dict[str, Any], actor: dict[str, Any],
-               case_ref_source: str, push: bool = True) -> RecordResult:
+               case_ref_source: str, weighing: str | None = None, push: bool = True) -> RecordResult:
         """Append one signed decision record to the local log (fsync), then push what waits
         (unless ``push`` is False, or the store failed less than ``retry_after`` seconds ago; with
-        ``background``, the pusher thread pushes it)."""
+        ``background``, the pusher thread pushes it). ``weighing``: the professional's own weighing,
+        recorded only as its keyed hash (``AuditLogWriter.append_decision``)."""
         appended = self._writer.append_decision(key, decision=decision, answers=answers, actor=actor,
-                                                case_ref_source=case_ref_source)
+                                                case_ref_source=case_ref_source, weighing=weighing)
         if not push or self.store_url is None:
             return RecordResult(appended, PushResult(0, self.waiting()))
         if self._thread is not None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from store_helpers import ACTOR, local_log_id, make_decision, org_sequence_ok, read_lines, stored_lines
+from store_helpers import ACTOR, local_log_id, make_decision, org_sequence_ok, payload, read_lines, stored_lines
 
 from audit import keys
 from audit.codes import Code
@@ -99,6 +99,19 @@ def test_without_a_store_the_outbox_is_the_local_log(tmp_path, key):
     assert res.appended.seq == 1 and res.push.new == 0 and res.push.waiting == 0 and not res.stored
     assert box.waiting() == 0 and box.push_waiting().new == 0
     box.close()
+
+
+def test_the_weighing_goes_to_the_store_as_its_keyed_hash_only(store, key, tmp_path):
+    log = tmp_path / "log.jsonl"
+    d, a = make_decision(0)
+    text = "Eigen afweging: de ouders weten het al, de jongere stemt in."
+    with Outbox(log, store.writer) as box:
+        res = box.record(key, decision=d, answers=a, actor=ACTOR, case_ref_source="case-w", weighing=text)
+    assert res.stored
+    stored = stored_lines(store, local_log_id(log))
+    assert stored == [ln.rstrip(b"\n") for ln in read_lines(log)]
+    assert payload(stored[-1])["weighing_hash"] == key.weighing_hash(text)
+    assert b"ouders" not in b"".join(stored)  # the text itself is never in the log or the store
 
 
 def test_a_local_log_problem_is_raised_nothing_recorded(tmp_path, key, store):
