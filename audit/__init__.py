@@ -14,9 +14,11 @@ Interface used by the CLI and the interview (and built on by later tasks; docs/a
     audit.write_checkpoint(log_path, key, export_to=None) -> Checkpoint   # at the end of a session
     audit.prove_consistency(log_path, old, new) -> dict; audit.verify_consistency(old, new, proof, trust)
     audit.repair(log_path, key=None) -> RepairResult
+    audit.verify_release(release_dir, trusted_keys, *, now=None) -> VerifiedRelease   # ReleaseError(.code, .hint)
 
 Every exception is an ``audit.errors.AuditError`` carrying ``code`` (an ``audit.codes.Code``).
-This package never imports Textual; it imports the engine only inside ``audit.replay``.
+This package never imports Textual; it imports the engine only inside ``audit.replay`` and
+``audit.release``, when a rule set is loaded.
 """
 from __future__ import annotations
 
@@ -25,9 +27,11 @@ from audit.checkpoint import Checkpoint, checkpoint_path, read_checkpoints, writ
 from audit.codes import Code
 from audit.consistency import ConsistencyReport, prove_consistency, verify_consistency
 from audit.errors import (AuditError, CheckpointError, EnvelopeError, InvalidArgument, KeyFileError, LogCorruptError,
-                          LogError, ProofError, RecordError, TornTailError, TrustFileError, WrongPassphrase)
+                          LogError, ProofError, RecordError, ReleaseError, TornTailError, TrustFileError,
+                          WrongPassphrase)
 from audit.keys import KeyInfo, SigningKey
 from audit.log import AppendedRecord, AuditLogWriter, RepairResult, record_decision, repair
+from audit.release import VerifiedRelease, verify_release
 from audit.signed import Opened, open_envelope
 from audit.trust import KeyEntry, TrustStore
 from audit.verify import Failure, LineSource, VerifyReport, file_source, verify_log, verify_source
@@ -38,7 +42,7 @@ __all__ = [
     "checkpoint_path", "read_checkpoints", "open_envelope", "Opened", "prove_consistency", "verify_consistency",
     "ConsistencyReport", "TrustStore", "KeyEntry",
     "AuditLogWriter", "AppendedRecord", "RepairResult", "Checkpoint", "Failure", "VerifyReport",
-    "KeyInfo", "SigningKey",
+    "KeyInfo", "SigningKey", "VerifiedRelease", "verify_release",
     "AuditError", "CheckpointError", "EnvelopeError", "InvalidArgument", "KeyFileError", "LogCorruptError",
-    "LogError", "ProofError", "RecordError", "TornTailError", "TrustFileError", "WrongPassphrase",
+    "LogError", "ProofError", "RecordError", "ReleaseError", "TornTailError", "TrustFileError", "WrongPassphrase",
 ]

@@ -39,6 +39,13 @@ class Code(StrEnum):
     REPLAY_UNAVAILABLE = "REPLAY_UNAVAILABLE"        # the rule set the record names is not in the archive
     VOCABULARY_MISMATCH = "VOCABULARY_MISMATCH"      # a code in the record is not in the named rule set's vocabulary
     TRUST_FILE_UNAUTHENTICATED = "TRUST_FILE_UNAUTHENTICATED"  # trusted-keys file not signed/hashed as required
+    STORE_CONFLICT = "STORE_CONFLICT"                # the store holds another record at this log position or record id
+    ORG_SEQUENCE_BROKEN = "ORG_SEQUENCE_BROKEN"      # the store's organisation-wide sequence has a gap, or a row lies
+    RELEASE_INVALID = "RELEASE_INVALID"              # a release directory or statement is missing, malformed or too large
+    RELEASE_FILES_CHANGED = "RELEASE_FILES_CHANGED"  # a file in a release was changed, added or removed after signing
+    RELEASE_FINGERPRINT_MISMATCH = "RELEASE_FINGERPRINT_MISMATCH"  # the archived files do not give the signed fingerprint
+    RELEASE_NOT_YET_VALID = "RELEASE_NOT_YET_VALID"  # the release's valid-from lies after now (or after the record)
+    RELEASE_MISMATCH = "RELEASE_MISMATCH"            # a record names a release of another rule set
     # --- warnings ------------------------------------------------------------------------------
     UNANCHORED = "UNANCHORED"    # records not covered by any checkpoint held outside the log
     UNPINNED = "UNPINNED"        # the trusted-keys file does not pin this log's identity and genesis
@@ -53,6 +60,8 @@ class Code(StrEnum):
     RECORD_INVALID = "RECORD_INVALID"        # the decision handed to the writer cannot form a valid record
     LOG_FILE_UNSAFE = "LOG_FILE_UNSAFE"      # the log path is a symlink, not a regular file, or not mode 0600
     LOG_IO_ERROR = "LOG_IO_ERROR"            # the log cannot be opened, written or flushed
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"  # the organisation store cannot be reached, or went away mid-command
+    STORE_NOT_READY = "STORE_NOT_READY"      # no store schema in that database, another schema version, or no rights
 
     @property
     def kind(self) -> str:
@@ -67,5 +76,6 @@ class Code(StrEnum):
 WARNINGS = frozenset({Code.UNANCHORED, Code.UNPINNED, Code.RECOVERED, Code.EMPTY_LOG})
 STRICT_FAILURES = frozenset({Code.UNANCHORED, Code.UNPINNED, Code.EMPTY_LOG})  # warnings that --strict fails
 ERRORS = frozenset({Code.INVALID_ARGUMENT, Code.TRUST_FILE_INVALID, Code.KEY_FILE_INVALID, Code.KEY_FILE_CORRUPTED,
-                    Code.WRONG_PASSPHRASE, Code.RECORD_INVALID, Code.LOG_FILE_UNSAFE, Code.LOG_IO_ERROR})
+                    Code.WRONG_PASSPHRASE, Code.RECORD_INVALID, Code.LOG_FILE_UNSAFE, Code.LOG_IO_ERROR,
+                    Code.STORE_UNAVAILABLE, Code.STORE_NOT_READY})
 FAILURES = frozenset(set(Code) - WARNINGS - ERRORS)

@@ -14,11 +14,12 @@ Proof file (JSON)::
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoint import Checkpoint, last_checkpoint, log_leaves
+from audit.checkpoint import Checkpoint, PrevRef, last_checkpoint, log_leaves
 from audit.codes import Code
 from audit.errors import CheckpointError, ProofError
 from audit.merkle import CompactRange, consistency_proof, verify_consistency as merkle_verify_consistency
@@ -63,8 +64,7 @@ def prove_consistency(log_path: Path, old: Checkpoint | Path, new: Checkpoint | 
         path = consistency_proof((leaf for leaf, _rec in log_leaves(Path(log_path))), o.size, n.size)  # second pass
     except CheckpointError as exc:
         raise ProofError(exc.message, exc.code) from None
-    return {"v": 1, "type": BUNDLE_TYPE, "log_id": n.log_id, "old_size": o.size, "old_root": o.root,
-            "new_size": n.size, "new_root": n.root, "proof": [h.hex() for h in path]}
+    return proof_bundle(n.log_id, o.size, o.root, n.size, n.root, path)
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,26 @@ def verify_consistency(old: Checkpoint | Path, new: Checkpoint | Path, proof: di
     except CheckpointError as exc:
         raise ProofError(exc.message, exc.code) from None
     o, n = old_cp.payload, new_cp.payload
+    length = check_proof((o.log_id, o.size, o.root), (n.log_id, n.size, n.root, n.prev), proof,
+                         trust.logs if trust.logs else None)
+    return ConsistencyReport(old_cp, new_cp, n.log_id, length)
+
+
+def proof_bundle(log_id: str, old_size: int, old_root: str, new_size: int, new_root: str,
+                 path: list[bytes]) -> dict[str, Any]:
+    """The proof file's content. ``log_id`` names the sequence: a log's id, or an organisation
+    store's id for organisation checkpoints (``audit.store.orgcheckpoint``)."""
+    return {"v": 1, "type": BUNDLE_TYPE, "log_id": log_id, "old_size": old_size, "old_root": old_root,
+            "new_size": new_size, "new_root": new_root, "proof": [h.hex() for h in path]}
+
+
+def check_proof(old: tuple[str, int, str], new: tuple[str, int, str, PrevRef | None], proof: dict[str, Any] | Path,
+                pinned: Collection[str] | None = None) -> int:
+    """The checks of ``verify_consistency`` once both checkpoints are verified: ``old`` is
+    (id, size, root), ``new`` (id, size, root, prev); ``pinned``: the ids the trust store pins,
+    if any. Returns the proof's length; raises ProofError."""
+    o_id, o_size, o_root = old
+    n_id, n_size, n_root, n_prev = new
     b = _bundle(proof)
     if set(b) != _FIELDS or b.get("v") != 1 or b.get("type") != BUNDLE_TYPE:
         raise ProofError("not a deelwijzer consistency-proof file (unexpected fields or type)", INVALID)
@@ -110,20 +130,20 @@ def verify_consistency(old: Checkpoint | Path, new: Checkpoint | Path, proof: di
         path = [bytes.fromhex(h) for h in hashes]
     except ValueError:
         raise ProofError("the proof holds a hash that is not hex", INVALID) from None
-    if o.log_id != n.log_id:
-        raise ProofError(f"the checkpoints are for different logs ({o.log_id} and {n.log_id})", Code.LOG_ID_MISMATCH)
-    if trust.logs and n.log_id not in trust.logs:
-        raise ProofError(f"log {n.log_id} is not pinned in the trusted-keys file", Code.LOG_ID_MISMATCH)
-    if (b["log_id"], b["old_size"], b["old_root"], b["new_size"], b["new_root"]) != (o.log_id, o.size, o.root, n.size,
-                                                                                     n.root):
+    if o_id != n_id:
+        raise ProofError(f"the checkpoints are for different logs ({o_id} and {n_id})", Code.LOG_ID_MISMATCH)
+    if pinned and n_id not in pinned:
+        raise ProofError(f"log {n_id} is not pinned in the trusted-keys file", Code.LOG_ID_MISMATCH)
+    if (b["log_id"], b["old_size"], b["old_root"], b["new_size"], b["new_root"]) != (o_id, o_size, o_root, n_size,
+                                                                                     n_root):
         raise ProofError("the proof file is for other checkpoints (log id, sizes or roots differ)", INVALID)
-    if o.size > n.size:
-        raise ProofError(f"the new checkpoint commits to {n.size} records, fewer than the old one's {o.size}: the log "
+    if o_size > n_size:
+        raise ProofError(f"the new checkpoint commits to {n_size} records, fewer than the old one's {o_size}: the log "
                          f"shrank", INVALID)
-    if n.prev is not None and n.prev.size == o.size and n.prev.root != o.root:
-        raise ProofError(f"the new checkpoint extends a checkpoint of size {o.size} with another root than the old "
+    if n_prev is not None and n_prev.size == o_size and n_prev.root != o_root:
+        raise ProofError(f"the new checkpoint extends a checkpoint of size {o_size} with another root than the old "
                          f"one: the log signed two different histories", INVALID)
-    if not merkle_verify_consistency(o.size, n.size, bytes.fromhex(o.root), bytes.fromhex(n.root), path):
-        raise ProofError(f"the proof does not show that the tree of {n.size} records extends the tree of {o.size}: "
+    if not merkle_verify_consistency(o_size, n_size, bytes.fromhex(o_root), bytes.fromhex(n_root), path):
+        raise ProofError(f"the proof does not show that the tree of {n_size} records extends the tree of {o_size}: "
                          f"the log was rewritten or truncated between the two checkpoints", INVALID)
-    return ConsistencyReport(old_cp, new_cp, n.log_id, len(path))
+    return len(path)

@@ -25,6 +25,7 @@ from audit.errors import CanonicalError, EnvelopeError
 RECORD_TYPE = "application/vnd.deelwijzer.audit-record.v1+json"
 CHECKPOINT_TYPE = "application/vnd.deelwijzer.audit-checkpoint.v1+json"
 TRUST_SIGNATURE_TYPE = "application/vnd.deelwijzer.trusted-keys-signature.v1+json"
+RELEASE_TYPE = "application/vnd.in-toto+json"  # an in-toto Statement v1 (audit.release)
 MAX_LINE = 1 << 20  # bytes; longer lines are rejected unread (a record is a few KiB)
 
 _PREFIX = b'{"payload":"'

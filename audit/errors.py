@@ -102,3 +102,25 @@ class EnvelopeError(AuditError, ValueError):
         super().__init__(message, code)
         self.payload = payload
         self.keyid = keyid
+
+
+class StoreError(AuditError):
+    """The organisation store (PostgreSQL) cannot be reached or used: STORE_UNAVAILABLE (not
+    reachable, or the connection broke mid-command), STORE_NOT_READY (no store schema, another
+    schema version, missing rights), or STORE_CONFLICT (a pushed record differs from the stored one)."""
+
+    default_code = Code.STORE_UNAVAILABLE
+
+
+class ReleaseError(AuditError):
+    """A rule-set release cannot be made, or does not verify (``audit.release``).
+
+    ``code`` names the check that failed (e.g. RELEASE_FILES_CHANGED, KEY_ROLE_NOT_ALLOWED),
+    ``message`` says what failed and where, ``hint`` whom to ask and what to do (in English;
+    ``audit.release.whom_to_ask(code, lang)`` gives it in Dutch too)."""
+
+    default_code = Code.RELEASE_INVALID
+
+    def __init__(self, message: str, code: Code | None = None, *, hint: str = ""):
+        super().__init__(message, code)
+        self.hint = hint

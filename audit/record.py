@@ -16,12 +16,11 @@ import functools
 import re
 import operator
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, NotRequired, Union, cast, get_args, get_origin
 
 import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
-from typing import NotRequired
 from pydantic import model_validator
 
 from audit import canonical
@@ -92,6 +91,14 @@ class RulesetRef(_Strict):
     version: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NAME_PATTERN)]
 
 
+class ReleaseRef(_Strict):
+    """The signed rule-set release a decision was made on (``audit.release``): its signer and the
+    SHA-256 of its signed statement. ``null`` in a record: plain rule files, not released."""
+
+    kid: KeyId
+    statement: Annotated[str, StringConstraints(pattern=FINGERPRINT_PATTERN)]
+
+
 class LegalBasis(_Strict):
     citation: Text
     id: CodeStr
@@ -157,6 +164,8 @@ class DecisionRecord(_Strict):
     prev: Hex64
     pseudonym_key_id: Annotated[str, StringConstraints(pattern=PSEUDONYM_KEY_ID_PATTERN)]
     record_id: Uuid4
+    # absent in records written before releases existed (they still verify); null on plain rules
+    release: ReleaseRef | None = None
     ruleset: RulesetRef
     seq: Seq
     ts: Ts
@@ -194,7 +203,7 @@ class RecoveryRecord(_Strict):
     v: Literal[1]
 
 
-MODELS = (App, Actor, RulesetRef, LegalBasis, Withheld, DataSplit, Step, Advice, GenesisRecord, DecisionRecord,
+MODELS = (App, Actor, RulesetRef, ReleaseRef, LegalBasis, Withheld, DataSplit, Step, Advice, GenesisRecord, DecisionRecord,
           TornInfo, RecoveryRecord)
 
 
@@ -301,8 +310,17 @@ def decision_fields(decision: Any, answers: Any) -> dict[str, Any]:
         "advice": adv,
         "answers": ans,
         "fired_rules": fired_rules(adv["explanation"]),
+        "release": _release_ref(decision.get("release")),
         "ruleset": rs,
     }
+
+
+def _release_ref(release: Any) -> dict[str, Any] | None:
+    """The decision's ``release`` (``VerifiedRelease.to_json()`` or ``.record_ref``) as the record
+    holds it: signer and statement digest; None (recorded as null) on plain rule files."""
+    if release is None:
+        return None
+    return {"kid": _need(release, "kid", "decision.release"), "statement": _need(release, "statement", "decision.release")}
 
 
 class PayloadError(AuditError, ValueError):
@@ -324,7 +342,8 @@ def strict_parse(payload: bytes) -> AnyRecord:
         rec = RECORD_ADAPTER.validate_json(payload)
     except ValidationError as exc:
         raise _explain(payload, exc) from None
-    if rec.__pydantic_serializer__.to_json(rec) != payload or not answers_sorted(rec):
+    # exclude_unset: a record written before the release field existed has no "release" at all
+    if rec.__pydantic_serializer__.to_json(rec, exclude_unset=True) != payload or not answers_sorted(rec):
         raise PayloadError("signed payload is not canonical JSON (RFC 8785): it was signed in another form, or holds "
                            "duplicate keys", Code.NOT_CANONICAL)
     return rec
@@ -393,7 +412,7 @@ def _typed_dict(model: type[BaseModel]) -> Any:
         for name, info in model.model_fields.items():
             ann = _as_typed(info.annotation)
             ann = _annotated(ann, info.metadata) if info.metadata else ann
-            fields[name] = ann if info.is_required() else NotRequired[ann]  # optional: absent, never null
+            fields[name] = ann if info.is_required() else NotRequired[ann]  # optional: may be absent
         td: Any = cast(Any, TypedDict)(model.__name__ + "Dict", fields)
         td.__pydantic_config__ = _FAST_CONFIG
         _TYPED[model] = td
@@ -479,6 +498,7 @@ def _decision_regex(text: str) -> re.Pattern[str]:
         rf'"fired_rules":(?P<fired>{_jlist(_JCODE, 100)}),"kid":"(?P<kid>{_j(KEY_ID_PATTERN)[1:-1]})",'
         rf'"log_id":"(?P<log_id>{_j(UUID4_PATTERN)[1:-1]})","prev":"(?P<prev>{_j(HEX64_PATTERN)[1:-1]})",'
         rf'"pseudonym_key_id":{_j(PSEUDONYM_KEY_ID_PATTERN)},"record_id":"(?P<record_id>{_j(UUID4_PATTERN)[1:-1]})",'
+        rf'(?:"release":(?:null|\{{"kid":{_j(KEY_ID_PATTERN)},"statement":{_j(FINGERPRINT_PATTERN)}\}}),)?'
         rf'"ruleset":\{{"fingerprint":{_j(FINGERPRINT_PATTERN)},"name":{_jtext(200, False)},'
         rf'"version":{_jtext(50, False)}\}},"seq":(?P<seq>{_JSEQ}),"ts":"(?P<ts>{_j(TS_PATTERN)[1:-1]})",'
         rf'"type":"decision","v":1\}}')

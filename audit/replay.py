@@ -21,6 +21,16 @@ For each decision record:
    (``record.decision_fields``). The canonical bytes of recorded and replayed advice, plus
    ``fired_rules`` and the rule set's name and version, must be equal. A difference names the
    first differing field (e.g. ``advice.data.withheld[0].reason``), recorded and replayed value.
+
+The archive directory may also hold signed rule-set releases (``audit.release``: the
+directory itself, or its subdirectories, each a release). A record that names a release
+(``release: {kid, statement}``) is replayed on that release only, after the release is
+verified against the trusted-keys file: its signature by a ``release`` key valid when it was
+signed and when the record was made, its files and fingerprint, its valid-from not after the
+record (the release's own reason codes), and the record's rule set is the release's
+(RELEASE_MISMATCH). A release that is not there is REPLAY_UNAVAILABLE. A record on plain rule
+files (``release`` null or absent) is replayed on the archive entry with its fingerprint, or on
+a release that holds that rule set.
 """
 from __future__ import annotations
 
@@ -33,6 +43,7 @@ from audit import canonical, record
 from audit.codes import Code
 from audit.errors import AuditError, CanonicalError
 from audit.timeutil import parse_ts
+from audit.trust import TrustStore
 
 # The order in which fields are compared (and the first difference named): the advice as a
 # professional reads it, then the explanation and the rules behind it.
@@ -141,14 +152,65 @@ def _engine(name: str) -> Any:
 
 
 class Replayer:
-    def __init__(self, archive_dir: Path):
+    def __init__(self, archive_dir: Path, trust: TrustStore | None = None):
         self.archive_dir = Path(archive_dir)
+        self.trust = trust
         self._rulesets: dict[str, Any] = {}
+        self._releases: dict[str, Path] | None = None
+        self._opened: dict[str, Any] = {}
+
+    def _release_dirs(self) -> dict[str, Path]:
+        if self._releases is None:
+            from audit.release import find_releases
+            self._releases = find_releases(self.archive_dir)
+        return self._releases
+
+    def _release(self, statement: str) -> Any:
+        """The verified release with this statement digest (cached), or a (code, message) pair."""
+        if statement not in self._opened:
+            from audit.release import open_release
+            path = self._release_dirs().get(statement)
+            if path is None:
+                self._opened[statement] = (Code.REPLAY_UNAVAILABLE, f"release {statement[:19]}… is not in "
+                                                                    f"{self.archive_dir}")
+            elif self.trust is None:
+                self._opened[statement] = (Code.REPLAY_UNAVAILABLE, "no trusted-keys file to check the release with")
+            else:
+                try:
+                    self._opened[statement] = open_release(path, self.trust)
+                except AuditError as exc:
+                    self._opened[statement] = (exc.code, f"release {path}: {exc.message}")
+        return self._opened[statement]
+
+    def _on_release(self, rec: dict[str, Any]) -> Any:
+        """The rule set of the release the record names, or (code, message) why it cannot be used."""
+        from audit.release import check_usable
+        ref = rec["release"]
+        release = self._release(ref["statement"])
+        if isinstance(release, tuple):
+            return release
+        if release.signer_key_id != ref["kid"]:
+            return Code.RELEASE_MISMATCH, (f"the record names signer {ref['kid'][:24]}… for release "
+                                           f"{ref['statement'][:19]}…, which {release.signer_key_id[:24]}… signed")
+        if release.fingerprint != rec["ruleset"]["fingerprint"]:
+            return Code.RELEASE_MISMATCH, (f"the record's rule set {rec['ruleset']['fingerprint'][:19]}… is not the one "
+                                           f"of release {release.name} {release.version} ({release.fingerprint[:19]}…)")
+        assert self.trust is not None
+        try:
+            check_usable(release, self.trust, rec["ts"])
+        except AuditError as exc:
+            return exc.code, f"the record was made at {rec['ts']} on a release it could not use then: {exc.message}"
+        return release.ruleset
 
     def _ruleset(self, fingerprint: str) -> Any:
         if fingerprint not in self._rulesets:
             try:
-                rs = _engine("engine.archive").load_archived(self.archive_dir, fingerprint)
+                archive = _engine("engine.archive")
+                places = [self.archive_dir]
+                hexpart = fingerprint.removeprefix("sha256:")
+                if not (self.archive_dir / hexpart).is_dir():  # a release that holds this rule set
+                    places = [p for p in self._release_dirs().values() if (p / hexpart).is_dir()] or places
+                rs = archive.load_archived(places[0], fingerprint)
                 if getattr(rs, "fingerprint", fingerprint) != fingerprint:
                     raise ValueError(f"the archive entry holds rule set {rs.fingerprint}")
                 self._rulesets[fingerprint] = rs
@@ -162,8 +224,13 @@ class Replayer:
         """None when the record holds the advice its rule set gives; else (code, message)."""
         rs_ref = rec["ruleset"]
         fp = rs_ref["fingerprint"]
-        rs = self._ruleset(fp)
         label = f"{fp[:19]}…"
+        if rec.get("release") is not None:
+            rs = self._on_release(rec)
+            if isinstance(rs, tuple):
+                return rs
+        else:
+            rs = self._ruleset(fp)
         if isinstance(rs, Exception):
             return Code.REPLAY_UNAVAILABLE, (f"rule set {rs_ref['name']} {rs_ref['version']} ({label}) cannot be "
                                              f"loaded from archive {self.archive_dir}: {rs}")

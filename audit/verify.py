@@ -158,7 +158,7 @@ def _init_worker(trust_data: tuple[dict[str, Any], str | None, str | None], rule
     _CTX["replayer"] = None
     if rules_archive is not None:
         from audit.replay import Replayer
-        _CTX["replayer"] = Replayer(Path(rules_archive))
+        _CTX["replayer"] = Replayer(Path(rules_archive), _CTX["trust"])  # the trust store also checks releases
 
 
 def _record_id_hint(payload: bytes) -> str | None:

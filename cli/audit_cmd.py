@@ -1,4 +1,9 @@
-"""``deelwijzer audit verify|repair|pin|show|prove|verify-proof|checkpoint|prove-consistency|verify-consistency``.
+"""``deelwijzer audit verify|repair|pin|show|prove|verify-proof|checkpoint|prove-consistency|verify-consistency|push|report``.
+
+Wherever a LOG is accepted, an organisation store's URL (``postgresql://…``) is too: those
+commands go to ``cli.audit_store_cmd`` (docs/store.md), with the same output, reason codes and
+exit codes; ``verify-proof`` and ``verify-consistency`` recognise organisation proofs and
+checkpoints by their type.
 
 Exit codes: 0 everything holds; 1 checked and found problems (one line per failure: where,
 reason code, message); 2 usage errors (bad option values, missing or unreadable files). Every
@@ -37,6 +42,17 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _log_arg(text: str) -> Path | str:
+    """A LOG argument: a file path, or an organisation store's URL (postgresql://…), kept as text
+    (a Path would fold its "//")."""
+    from audit.store.url import is_store_url
+    return text if is_store_url(text) else Path(text)
+
+
+def _is_url(value: object) -> bool:
+    return isinstance(value, str)
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("audit", help="verify, repair, pin, show and prove the signed audit log",
                               description="The signed, hash-chained audit log (docs/audit.md).")
@@ -49,14 +65,16 @@ def register(subparsers: Any) -> None:
                                    "LOG:LINE: CODE record ID: message. --strict is the auditor's mode (docs/audit.md "
                                    "section 7): UNPINNED, UNANCHORED and EMPTY_LOG fail, and the trusted-keys file "
                                    "must be authenticated.")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--trusted-keys", type=Path, required=True, metavar="FILE")
     q.add_argument("--trusted-keys-signed-by", metavar="KEY",
                    help="refuse the trusted-keys file unless FILE.sig is a valid signature over exactly this file by "
                         "KEY (a public-key PEM, a key directory or a full key id ed25519:<64 hex>) with role 'trust'")
     q.add_argument("--trusted-keys-sha256", metavar="HEX", help="refuse the trusted-keys file unless it has this SHA-256")
     q.add_argument("--rules-archive", type=Path, metavar="DIR",
-                   help="replay each decision on its archived rule set: the whole advice must be reproduced")
+                   help="replay each decision on its archived rule set: the whole advice must be reproduced. DIR is "
+                        "a rule-set archive (rules archive), a release, or a directory of releases (rules release); "
+                        "a record made on a release is replayed on it after its signature is checked")
     q.add_argument("--checkpoint", type=Path, action="append", default=[], metavar="CP",
                    help="a checkpoint file you hold outside the machine (repeatable); detects a removed tail")
     q.add_argument("--format", choices=["text", "json"], default="text")
@@ -67,13 +85,15 @@ def register(subparsers: Any) -> None:
     q.add_argument("--time-tolerance", type=_tolerance, default=300.0, metavar="SECONDS",
                    help="clock skew allowed: how far a timestamp may lie before an earlier record's, or after the "
                         "verifier's clock or a covering checkpoint (finite, >= 0; default 300)")
+    q.add_argument("--log-id", metavar="ID", help="with a store URL: verify only this professional's log (the "
+                                                  "organisation-wide checks always run)")
     q.set_defaults(func=cmd_verify)
 
     q = sub.add_parser("repair", help="set a torn last line aside into a side file",
                        description="Only bytes after the last newline are touched: a whole record missing only its "
                                    "newline is completed; a fragment is copied to LOG.torn-OFFSET-HASH and cut off. "
                                    "With --key a signed recovery record notes the repair in the log.")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--key", type=Path, metavar="KEY", help="signing key (directory or private-key file) to sign a "
                                                             "recovery record")
     q.add_argument("--passphrase-file", type=Path, metavar="F")
@@ -82,18 +102,19 @@ def register(subparsers: Any) -> None:
     q = sub.add_parser("pin", help="pin the log's identity and genesis record in the trusted-keys file",
                        description="After pinning, a log with another id or another genesis fails verification "
                                    "(LOG_ID_MISMATCH / GENESIS_MISMATCH), even if a valid key signed it.")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--trusted-keys", type=Path, required=True, metavar="FILE")
     q.set_defaults(func=cmd_pin)
 
     q = sub.add_parser("show", help="print records for people (not a verification)")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--id", metavar="ID", help="only the record with this id")
+    q.add_argument("--log-id", metavar="ID", help="with a store URL: only the records of this professional's log")
     q.add_argument("--format", choices=["text", "json"], default="text")
     q.set_defaults(func=cmd_show)
 
     q = sub.add_parser("prove", help="inclusion proof for one record (to show it without the rest of the log)")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--id", required=True, metavar="ID", help="record id")
     q.add_argument("--checkpoint", type=Path, metavar="CP", help="checkpoint file to prove against "
                                                                  "(default: the log's newest covering checkpoint)")
@@ -109,17 +130,20 @@ def register(subparsers: Any) -> None:
                        description="Appends a signed checkpoint, naming the previous one it extends, to the log's side "
                                    "file LOG-STEM.checkpoints.jsonl; --out also writes it to a file for the auditor to "
                                    "keep elsewhere. Refuses when the log contradicts an earlier checkpoint.")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--key", type=Path, required=True, metavar="KEY", help="signing key (directory or private-key file)")
     q.add_argument("--passphrase-file", type=Path, metavar="F")
     q.add_argument("--out", type=Path, metavar="FILE", help="also append the checkpoint to this export file")
+    q.add_argument("--trusted-keys", type=Path, metavar="FILE",
+                   help="with a store URL: require that KEY has the role 'checkpoint' in this file, and consider only "
+                        "the store's checkpoints that verify against it")
     q.set_defaults(func=cmd_checkpoint)
 
     q = sub.add_parser("prove-consistency", help="prove that the log only grew between two checkpoints (RFC 9162)",
                        description="Write an RFC 9162 consistency proof that the tree of CP_NEW extends the tree of "
                                    "CP_OLD (the last checkpoint in each file). Exit 1 when the log no longer matches "
                                    "one of them.")
-    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("log", type=_log_arg, metavar="LOG")
     q.add_argument("--from", dest="old", type=Path, required=True, metavar="CP_OLD")
     q.add_argument("--to", dest="new", type=Path, required=True, metavar="CP_NEW")
     q.add_argument("--out", type=Path, required=True, metavar="PROOF")
@@ -133,6 +157,41 @@ def register(subparsers: Any) -> None:
     q.add_argument("proof", type=Path, metavar="PROOF")
     q.add_argument("--trusted-keys", type=Path, required=True, metavar="FILE")
     q.set_defaults(func=cmd_verify_consistency)
+
+    q = sub.add_parser("push", help="copy a local log's records into the organisation store (idempotent)",
+                       description="Copy the records of the local LOG that the store at URL lacks. Pushing twice adds "
+                                   "nothing; an interrupted push is finished by the next one. Prints how many were "
+                                   "new. Exit 1 with a reason code when a record does not verify (form, chain; with "
+                                   "--trusted-keys also signature, role and key window) or differs from the record the "
+                                   "store holds at its place (STORE_CONFLICT: an alarm); 2 when the store cannot be "
+                                   "reached (the records wait in the local log).")
+    q.add_argument("log", type=Path, metavar="LOG")
+    q.add_argument("--to", dest="url", required=True, metavar="URL", help="the store: postgresql://USER@HOST/DB")
+    q.add_argument("--trusted-keys", type=Path, metavar="FILE", help="also verify each record's signature, key role "
+                                                                     "and validity before it is pushed")
+    q.add_argument("--format", choices=["text", "json"], default="text")
+    q.set_defaults(func=cmd_push)
+
+    q = sub.add_parser("report", help="what an auditor asks: counts over a period, from verified records only",
+                       description="Verify LOG (a file) or every log in the store at URL, then count the decision "
+                                   "records that passed every check: by outcome, verdict, recipient, legal basis, "
+                                   "organisation, and recipient with legal basis; and list the records whose advice "
+                                   "rested on an unverified source. Records that fail a check are never counted (they "
+                                   "are counted as excluded). Exit 0 when everything verified, 1 when some check "
+                                   "failed (the report still shows what verified), 2 on usage errors.")
+    q.add_argument("log", type=_log_arg, metavar="LOG_OR_URL")
+    q.add_argument("--from", dest="since", metavar="DATE", help="first day (UTC) or date-time with zone, inclusive")
+    q.add_argument("--to", dest="until", metavar="DATE", help="last day (UTC, inclusive) or date-time with zone")
+    q.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    q.add_argument("--trusted-keys", type=Path, metavar="FILE",
+                   help="the trusted-keys file the records are verified against (default: the data home's "
+                        "trusted-keys.json)")
+    q.add_argument("--trusted-keys-signed-by", metavar="KEY", help="as for `audit verify`")
+    q.add_argument("--trusted-keys-sha256", metavar="HEX", help="as for `audit verify`")
+    q.add_argument("--checkpoint", type=Path, action="append", default=[], metavar="CP",
+                   help="checkpoints held outside (as for `audit verify`)")
+    q.add_argument("--strict", action="store_true", help="auditor mode, as for `audit verify`")
+    q.set_defaults(func=cmd_report)
 
 
 def _need_file(path: Path, what: str) -> None:
@@ -155,6 +214,9 @@ def _where(log: Path, line: int | None) -> str:
 # --- verify -------------------------------------------------------------------------------------
 
 def cmd_verify(args: Any) -> int:
+    if _is_url(args.log):
+        from cli import audit_store_cmd
+        return audit_store_cmd.cmd_verify(args)
     import audit
     from audit.errors import AuditError
     try:
@@ -200,6 +262,9 @@ def cmd_verify(args: Any) -> int:
 # --- repair / pin / checkpoint -------------------------------------------------------------------
 
 def cmd_repair(args: Any) -> int:
+    if _is_url(args.log):
+        return err("audit repair works on a local log file; a store is never repaired (records are only ever "
+                   "added; `deelwijzer audit verify URL` reports what is wrong)")
     import audit
     from audit.errors import AuditError
     try:
@@ -226,6 +291,9 @@ def cmd_repair(args: Any) -> int:
 
 
 def cmd_pin(args: Any) -> int:
+    if _is_url(args.log):
+        from cli import audit_store_cmd
+        return audit_store_cmd.cmd_pin(args)
     from audit import envelope, record
     from audit import trust as trustmod
     from audit.errors import AuditError
@@ -263,6 +331,9 @@ def cmd_pin(args: Any) -> int:
 
 
 def cmd_checkpoint(args: Any) -> int:
+    if _is_url(args.log):
+        from cli import audit_store_cmd
+        return audit_store_cmd.cmd_checkpoint(args)
     import audit
     from audit.errors import AuditError
     try:
@@ -300,6 +371,7 @@ def _show_text(n: int, rec: dict[str, Any]) -> str:
             f"  by         {safe(rec['actor']['professional'])}, {safe(rec['actor']['organisation'])}",
             f"  case       {rec['case_ref']}  (pseudonym key {rec['pseudonym_key_id']})",
             f"  rules      {safe(rs['name'])} {safe(rs['version'])} ({rs['fingerprint'][:23]}…)",
+            "  release    " + _release_text(rec),
             f"  advice     {a['outcome']} ({a['verdict']})" + (f" to {a['recipient']}" if a["recipient"] else ""),
             "  sources    " + "; ".join(f"{b['id']} ({safe(b['citation'])})" for b in a["legal_bases"]),
             "  conditions " + (", ".join(a["conditions"]) or "-"),
@@ -311,6 +383,15 @@ def _show_text(n: int, rec: dict[str, Any]) -> str:
     return head + "\n".join(body) + "\n"
 
 
+def _release_text(rec: dict[str, Any]) -> str:
+    if "release" not in rec:
+        return "(not recorded: written before releases existed)"
+    ref = rec["release"]
+    if ref is None:
+        return "regels niet vrijgegeven (plain rule files, no signed release)"
+    return f"{ref['statement'][:23]}… signed by {ref['kid'][:32]}…"
+
+
 def _val(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
@@ -320,6 +401,9 @@ def _val(v: Any) -> str:
 
 
 def cmd_show(args: Any) -> int:
+    if _is_url(args.log):
+        from cli import audit_store_cmd
+        return audit_store_cmd.cmd_show(args)
     from audit import envelope, record
     from audit.errors import AuditError
     try:
@@ -365,6 +449,9 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
 
 
 def cmd_prove(args: Any) -> int:
+    if _is_url(args.log):
+        from cli import audit_store_cmd
+        return audit_store_cmd.cmd_prove(args)
     from audit import proof
     from audit.errors import AuditError
     try:
@@ -392,6 +479,9 @@ def cmd_verify_proof(args: Any) -> int:
     from audit.errors import AuditError
     if not args.proof.is_file():
         return err(f"proof file {args.proof} not found")
+    from cli import audit_store_cmd
+    if audit_store_cmd.is_org_proof_file(args.proof):
+        return audit_store_cmd.cmd_verify_proof(args)
     try:
         rep = proof.verify_proof(args.proof, args.trusted_keys)
     except AuditError as exc:
@@ -405,6 +495,9 @@ def cmd_verify_proof(args: Any) -> int:
 
 
 def cmd_prove_consistency(args: Any) -> int:
+    if _is_url(args.log):
+        from cli import audit_store_cmd
+        return audit_store_cmd.cmd_prove_consistency(args)
     from audit import consistency
     from audit.errors import AuditError
     try:
@@ -433,6 +526,10 @@ def cmd_verify_consistency(args: Any) -> int:
     try:
         for path, what in ((args.old, "checkpoint file"), (args.new, "checkpoint file"), (args.proof, "proof file")):
             _need_file(path, what)
+        from audit.store.orgcheckpoint import is_org_consistency
+        if is_org_consistency(args.old, args.new):
+            from cli import audit_store_cmd
+            return audit_store_cmd.cmd_verify_consistency(args)
         store = trustmod.load(args.trusted_keys)
         rep = consistency.verify_consistency(args.old, args.new, args.proof, store)
     except InputError as exc:
@@ -445,3 +542,15 @@ def cmd_verify_consistency(args: Any) -> int:
     sys.stdout.write(f"{args.proof}: PASS: log {rep.log_id} only grew from {o.size} records (checkpoint of {o.ts}) to "
                      f"{n.size} (checkpoint of {n.ts}); RFC 9162 proof of {rep.proof_length} hashes\n")
     return 0
+
+
+# --- the organisation store: push and report ---------------------------------------------------
+
+def cmd_push(args: Any) -> int:
+    from cli import audit_store_cmd
+    return audit_store_cmd.cmd_push(args)
+
+
+def cmd_report(args: Any) -> int:
+    from cli import audit_store_cmd
+    return audit_store_cmd.cmd_report(args)

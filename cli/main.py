@@ -18,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-COMMANDS = ("decide", "rules", "keys", "audit")
+COMMANDS = ("decide", "rules", "keys", "audit", "store")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -45,6 +45,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                 keys_cmd.register(sub)
             if "audit" in wanted:
                 audit_cmd.register(sub)
+    if "store" in wanted:
+        from cli import store_cmd
+        store_cmd.register(sub)
     return parser
 
 

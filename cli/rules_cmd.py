@@ -1,4 +1,5 @@
-"""``deelwijzer rules check|test|coverage|archive``: for privacy officers who edit rule files."""
+"""``deelwijzer rules check|test|coverage|archive|diff|release|verify-release``: for privacy officers
+who edit rule files, and for IT and auditors who check a release."""
 from __future__ import annotations
 
 import os
@@ -37,6 +38,29 @@ def register(sub) -> None:
     p.add_argument("--no-examples", dest="examples", action="store_false",
                    help="do not show an example answer set per change")
     p.set_defaults(func=diff)
+    p = rsub.add_parser("release", help="sign a release of this rule set: archive it with a signed statement "
+                                        "(docs/releases.md)")
+    add_rules_options(p)
+    p.add_argument("--key", type=Path, required=True, help="the privacy officer's release key (a directory from 'keys "
+                                                           "init', trusted with --role release)")
+    p.add_argument("--out", type=Path, required=True, metavar="RELEASE_DIR", help="new directory for the release")
+    p.add_argument("--passphrase-file", type=Path, help="file holding the key's passphrase (else it is asked)")
+    p.add_argument("--notes", default="", help="release notes: what changed and why (stored, signed)")
+    p.add_argument("--notes-file", type=Path, help="read the release notes from this file (UTF-8)")
+    p.add_argument("--valid-from", metavar="T", help="in force from T: a date (00:00 UTC) or a date-time with zone "
+                                                     "(default: now)")
+    p.add_argument("--previous", type=Path, metavar="RELEASE_DIR",
+                   help="the release now in use: the statement records what changed since (rules diff)")
+    p.add_argument("--trusted-keys", type=Path, metavar="FILE",
+                   help="check that the key is trusted for 'release' there, and verify --previous against it")
+    p.set_defaults(func=release)
+    p = rsub.add_parser("verify-release", help="check a release: signature, signer's role and validity, files, "
+                                               "fingerprint; exit 0, or 1 with a reason code")
+    p.add_argument("release_dir", type=Path, metavar="RELEASE_DIR")
+    p.add_argument("--trusted-keys", type=Path, required=True, metavar="FILE",
+                   help="trusted-keys file that lists the privacy officer's release key")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=verify_release)
     rules.set_defaults(func=lambda args: (rules.print_help(), 2)[1])
 
 
@@ -202,3 +226,124 @@ def diff(args) -> int:
                 w(f"           e.g. {example(sample)}\n")
     w(f"compared in {seconds:.1f} s\n")
     return 1 if report.differs else 0
+
+
+# --- releases -----------------------------------------------------------------------------------
+
+def _safe(text: str) -> str:
+    """Text from a release (notes, names) with control characters escaped, for a terminal."""
+    return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _release_error(exc) -> None:
+    sys.stderr.write(f"deelwijzer: {exc.code}: {_safe(exc.message)}\n")
+    if exc.hint:
+        sys.stderr.write(f"deelwijzer: what to do: {exc.hint}\n")
+
+
+def _changes_lines(changes) -> list[str]:
+    prev = changes.previous
+    out = [f"changes since {_safe(prev.name)} {_safe(prev.version)} (release {prev.statement[:19]}…): "
+           f"{len(changes.changed_rules)} rule(s) differ; {changes.changed} of {changes.paths} interview paths change "
+           f"advice"]
+    out += [f"  {c.paths:6d} x {_safe(c.kind)}" for c in changes.kinds[:20]]
+    more = len(changes.kinds) - 20 + changes.kinds_not_listed
+    if more > 0:
+        out.append(f"  … and {more} more kind(s) of change (all paths are counted above)")
+    for title, spread in (("new paths", changes.new_paths), ("removed paths", changes.removed_paths)):
+        if spread:
+            out.append(f"  {title}: " + ", ".join(f"{s.paths} {_safe(s.outcome)}" for s in spread))
+    return out
+
+
+def release(args) -> int:
+    """Exit 0 with the release written; 1 when the rule set has problems; 2 on anything else."""
+    from audit import release as rel
+    from audit.errors import AuditError
+    from cli.decide_cmd import read_passphrase
+    try:
+        rs = _load(args)
+    except UsageError as exc:
+        return fail(str(exc))
+    except _Problems:
+        return 1
+    try:
+        notes = args.notes
+        if args.notes_file is not None:
+            try:
+                notes = args.notes_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                return fail(f"{args.notes_file}: cannot read the release notes: {getattr(exc, 'strerror', None) or exc}")
+        valid_from = rel.parse_when(args.valid_from) if args.valid_from else None
+        trust = rel.load_trust(args.trusted_keys) if args.trusted_keys is not None else None
+        previous = None
+        if args.previous is not None:
+            if trust is None:
+                return fail("--previous needs --trusted-keys FILE, to check the previous release before comparing")
+            previous = rel.open_release(args.previous, trust)
+        import audit
+        key = audit.keys.load_signing_key(args.key, read_passphrase(args.passphrase_file))
+        for note in key.notes:
+            sys.stderr.write(f"deelwijzer: note: {note}\n")
+        changes = None
+        if previous is not None:
+            from engine.diff import compare
+            changes = rel.changes_from_diff(compare(previous.ruleset, rs), previous)
+        made = rel.create_release(rs, key, args.out, notes=notes, valid_from=valid_from, changes=changes, trust=trust)
+    except UsageError as exc:
+        return fail(str(exc))
+    except rel.ReleaseError as exc:
+        _release_error(exc)
+        return 2
+    except AuditError as exc:
+        return fail(f"{exc.code}: {exc.message}")
+    w = sys.stdout.write
+    w(f"released {_safe(made.name)} {_safe(made.version)} {made.fingerprint}\n  in {made.path}\n")
+    w(f"statement {made.statement} signed by {made.signer_key_id} at {made.signed_at}, in force from {made.valid_from}\n")
+    w(f"files: {len(made.files)} (rules and legal sources, each with its SHA-256 in the statement)\n")
+    if made.changes is not None:
+        w("\n".join(_changes_lines(made.changes)) + "\n")
+    if trust is None:
+        sys.stderr.write("deelwijzer: note: the key was not checked against a trusted-keys file; before handing the "
+                         f"release to IT run `deelwijzer rules verify-release {made.path} --trusted-keys FILE`\n")
+    w("Hand the whole directory to IT unchanged; Deelwijzer refuses a release in which anything was changed.\n")
+    return 0
+
+
+def verify_release(args) -> int:
+    """Exit 0 when the release holds, 1 with a reason code when it does not, 2 on usage errors."""
+    import json
+
+    from audit import release as rel
+    from audit.codes import Code
+    if not args.release_dir.is_dir():
+        return fail(f"{args.release_dir}: release directory not found; give the directory the privacy officer handed over")
+    try:
+        trust = rel.load_trust(args.trusted_keys)
+    except rel.ReleaseError as exc:
+        return fail(f"{exc.code}: {exc.message}")
+    try:
+        verified = rel.verify_release(args.release_dir, trust)
+    except rel.ReleaseError as exc:
+        if args.format == "json":
+            sys.stdout.write(json.dumps({"ok": False, "code": str(exc.code), "message": exc.message, "hint": exc.hint},
+                                        ensure_ascii=True, indent=2) + "\n")
+        else:
+            sys.stdout.write(f"{args.release_dir}: {exc.code}: {_safe(exc.message)}\n")
+            sys.stdout.write(f"what to do: {exc.hint}\nRESULT: FAIL {exc.code}\n")
+        return 2 if exc.code is Code.TRUST_FILE_INVALID else 1
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"ok": True, **verified.to_json(), "files": list(verified.files),
+                                     "trusted_keys_sha256": trust.sha256}, ensure_ascii=True, indent=2) + "\n")
+        return 0
+    w = sys.stdout.write
+    w(f"release {_safe(verified.name)} {_safe(verified.version)} {verified.fingerprint}\n")
+    w(f"statement {verified.statement}\n")
+    w(f"signed by {verified.signer_key_id} ({_safe(verified.signer_owner)}, role release) at {verified.signed_at}\n")
+    w(f"in force from {verified.valid_from}; {len(verified.files)} files, exactly as signed\n")
+    if verified.notes:
+        w("notes:\n" + "".join(f"  {line}\n" for line in _safe(verified.notes).splitlines()))
+    if verified.changes is not None:
+        w("\n".join(_changes_lines(verified.changes)) + "\n")
+    w(f"RESULT: PASS trusted_keys_sha256={trust.sha256}\n")
+    return 0

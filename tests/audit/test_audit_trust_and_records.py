@@ -99,7 +99,8 @@ def test_record_contents(tmp_path, key):
     import base64
     body = json.loads(base64.b64decode(json.loads(lines[1])["payload"]))
     assert set(body) == {"v", "type", "log_id", "seq", "prev", "ts", "kid", "record_id", "app", "actor", "case_ref",
-                         "pseudonym_key_id", "ruleset", "answers", "advice", "fired_rules"}
+                         "pseudonym_key_id", "ruleset", "release", "answers", "advice", "fired_rules"}
+    assert body["release"] is None  # decided on plain rule files: "regels niet vrijgegeven"
     assert body["case_ref"] == key.case_ref("c") and body["case_ref"] != "c"
     assert body["actor"] == {"professional": "J. de Vries", "organisation": "Jeugdteam Noord"}
     assert body["advice"]["legal_bases"][1] == {"id": "uavg-30", "citation": "art. 30 lid 3 onder a UAVG",
