@@ -60,7 +60,7 @@ for _tag, _regexp, _first in (
     (_TIMESTAMP, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
                  r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$", list("0123456789")),
 ):
-    _Core12Resolver.add_implicit_resolver(_tag, re.compile(_regexp), _first)  # type: ignore[no-untyped-call]
+    _Core12Resolver.add_implicit_resolver(_tag, re.compile(_regexp), _first)
 
 if getattr(yaml, "__with_libyaml__", False):
     from yaml.cyaml import CParser  # type: ignore[attr-defined]
@@ -200,8 +200,9 @@ def _first_alias(text: str) -> tuple[int, int]:
     loader = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
     try:
         for event in yaml.parse(text, Loader=loader):
-            if isinstance(event, yaml.AliasEvent):
-                return event.start_mark.line + 1, event.start_mark.column + 1
+            mark = event.start_mark
+            if isinstance(event, yaml.AliasEvent) and mark is not None:
+                return mark.line + 1, mark.column + 1
     except yaml.YAMLError:
         pass
     return 1, 1

@@ -280,6 +280,7 @@ class DeelwijzerApp(Pages, App[int]):
         for screen in list(self.screen_stack):
             if isinstance(screen, Localized):
                 await screen.relabel(self.cat)
+        self.refresh_start()  # its status lines (rules, release, store) are words too
 
     def set_theme(self, name: str) -> None:
         if name in THEMES:
