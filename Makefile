@@ -43,7 +43,8 @@ release-demo: demo-key
 	  --trusted-keys $(DEMO)/trusted-keys.json --notes "Demo release of the bundled rules" && \
 	$(BIN)/deelwijzer rules verify-release $$out --trusted-keys $(DEMO)/trusted-keys.json && \
 	ln -sfn $$out $(DEMO)/release && \
-	echo "Run on it: DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer decide CASE --release $(DEMO)/release"
+	echo "Run on it: DEELWIJZER_HOME=$(DEMO) DEELWIJZER_RELEASE=$(DEMO)/release $(BIN)/deelwijzer   (the interview)" && \
+	echo "       or: DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer decide CASE --release $(DEMO)/release"
 
 test: $(STAMP) lint postgres
 	$(BIN)/python -m pytest
