@@ -38,7 +38,9 @@ HEADINGS: dict[str, dict[str, str]] = {
     "nl": {"advice": "Advies", "recipient": "Ontvanger", "allowed": "Deze gegevens mag je delen",
            "withheld": "Deze gegevens deel je niet", "nothing_allowed": "Geen gegevens.",
            "conditions": "Wat je moet doen", "no_conditions": "Geen extra stappen.",
-           "next": "Wat nu?", "blocked": "Wat stond in de weg", "blocked_route": "Niet mogelijk: {route}",
+           "next": "Wat nu?", "next_default": "Doe wat bij 'Wat je moet doen' staat. Schrijf je eigen afweging in "
+           "het dossierdocument en leg het advies vast.",
+           "blocked": "Wat stond in de weg", "blocked_route": "Niet mogelijk: {route}",
            "your_answer": "je antwoord: {answer}", "would_open": "Dit maakt mogelijk: {route}",
            "sources": "Wettelijke grond", "unverified": "Let op: dit advies steunt op een bron die niet is "
            "gecontroleerd met de officiële tekst", "explanation": "Waarom dit advies",
@@ -49,7 +51,9 @@ HEADINGS: dict[str, dict[str, str]] = {
     "en": {"advice": "Advice", "recipient": "Recipient", "allowed": "You may share these data",
            "withheld": "Do not share these data", "nothing_allowed": "No data.",
            "conditions": "What you must do", "no_conditions": "No extra steps.",
-           "next": "What next?", "blocked": "What stood in the way", "blocked_route": "Not possible: {route}",
+           "next": "What next?", "next_default": "Do what 'What you must do' says. Write your own weighing in "
+           "the dossier document and record the advice.",
+           "blocked": "What stood in the way", "blocked_route": "Not possible: {route}",
            "your_answer": "your answer: {answer}", "would_open": "This makes possible: {route}",
            "sources": "Legal basis", "unverified": "Note: this advice rests on a source that has not been "
            "checked against the official text", "explanation": "Why this advice",
@@ -179,6 +183,13 @@ class AdviceView:
         """The advice's own next steps (the route's ``next``, else its outcome's)."""
         return [n.text for n in self.next_steps if n.kind == "route" and n.text]
 
+    @property
+    def next_step_lines(self) -> list[str]:
+        """What to do next: the rule set's own steps, or -- when neither the route nor its outcome
+        has one -- the interview's own next step (do the conditions, write the weighing, record).
+        The latter is about the interview, not the law: "Wat nu?" is never empty."""
+        return self.route_steps or [heading("next_default", self.lang)]
+
 
 @dataclass
 class DecisionView:
@@ -291,7 +302,7 @@ def text(t: Text | None, lang: str) -> str:
 def what_next_lines(a: AdviceView) -> list[str]:
     """The "Wat nu?" part as plain lines: the advice's own next step, then -- when the advice is
     not to share -- each route that did not apply, which answer stood in the way and what to do."""
-    lines = [f"→ {text}" for text in a.route_steps]
+    lines = [f"→ {text}" for text in a.next_step_lines]
     if a.verdict != "share":
         for route in a.blocked:
             lines.append(heading("blocked_route", a.lang, route=route.title or route.outcome_label))

@@ -42,7 +42,7 @@ def what_next(a: AdviceView, cat: Catalog) -> Group:
     from engine.present import heading
 
     lang = a.lang
-    items: list[tuple[str, str, str]] = [("→", text, "") for text in a.route_steps]
+    items: list[tuple[str, str, str]] = [("→", text, "") for text in a.next_step_lines]
     if a.verdict != "share":
         for route in a.blocked:
             items.append(("✖", heading("blocked_route", lang, route=route.title or route.outcome_label), ""))
