@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 class DossierScreen(BaseScreen[str]):
     BINDINGS = [
         Binding("escape", "close", "back", id="back"),
-        Binding("f6", "save('pdf')", "save_pdf", id="save_pdf", priority=True),
-        Binding("f7", "save('text')", "save_text", id="save_text", priority=True),
+        # F6/F7 are on the buttons ("Bewaar als PDF (F6)"); in the footer too they cut it off at 80 columns
+        Binding("f6", "save('pdf')", "save_pdf", id="save_pdf", priority=True, show=False),
+        Binding("f7", "save('text')", "save_text", id="save_text", priority=True, show=False),
     ]
 
     def __init__(self, cat: Catalog, make_document: Callable[[str, str], Document], *, weighing: str,
@@ -42,6 +43,7 @@ class DossierScreen(BaseScreen[str]):
         self.default_path = default_path
         self._path: str | None = None
         self._status = ""
+        self._cursor: tuple[int, int] | None = None   # where the user was typing (kept over a re-render)
 
     def compose(self) -> ComposeResult:
         doc = self.make_document(self.lang, self.weighing)
@@ -63,18 +65,23 @@ class DossierScreen(BaseScreen[str]):
             with Horizontal(classes="buttons"):
                 yield Button(self.t("dossier_screen.save_pdf"), id="pdf", variant="primary")
                 yield Button(self.t("dossier_screen.save_text"), id="text")
-            yield Static(self._status, id="save-status")
+                yield Static(self._status, id="save-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        area = self.query_one("#weighing", TextArea)
+        # go on where the user was typing, else after what is already there (never before it)
+        area.cursor_location = self._cursor if self._cursor is not None else area.document.end
         target = "#weighing" if self.editable else "#dossier-path"
-        self.set_focus(self.query_one(target))
+        self.focus_in_view(self.query_one(target))
 
     def after_relabel(self) -> None:
         self.on_mount()
 
     def remember_state(self) -> None:
-        self.weighing = self.query_one("#weighing", TextArea).text
+        area = self.query_one("#weighing", TextArea)
+        self.weighing = area.text
+        self._cursor = area.cursor_location
         self._path = self.query_one("#dossier-path", Input).value
         self._status = ""
 
