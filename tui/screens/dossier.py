@@ -53,7 +53,8 @@ class DossierScreen(BaseScreen[str]):
             if doc.concept:
                 yield Static("! " + self.t("dossier_screen.concept_notice"), classes="notice", id="concept")
             yield Static(self.t("dossier_screen.weighing_label"), classes="label")
-            yield Static(self.t("dossier_screen.weighing_note"), classes="hint", id="personal-data")
+            note = "dossier_screen.weighing_note" if self.editable else "dossier_screen.weighing_fixed"
+            yield Static(self.t(note), classes="hint", id="personal-data")
             area = TextArea(self.weighing, id="weighing", read_only=not self.editable, soft_wrap=True,
                             show_line_numbers=False, tab_behavior="focus")
             yield area
