@@ -136,6 +136,8 @@ SCROLL_BINDINGS = [
     Binding("down", "scroll_body('down')", show=False),
     Binding("pageup", "scroll_body('page_up')", show=False),
     Binding("pagedown", "scroll_body('page_down')", show=False),
+    Binding("home", "scroll_body('home')", show=False),
+    Binding("end", "scroll_body('end')", show=False),
 ]
 
 
