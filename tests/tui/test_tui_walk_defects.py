@@ -296,3 +296,130 @@ async def test_the_concept_has_its_own_default_file_name(home: Path, ruleset) ->
         await open_dossier(pilot)
         path = Path(app.screen.query_one("#dossier-path").value)
         assert path.name == f"{app.interview.case.id}-concept.pdf"
+
+
+# -- Smaller things seen on the way ----------------------------------------------------------------
+
+async def test_check_answers_shows_the_first_section_title_at_the_top(home: Path, ruleset) -> None:
+    """At 80x24 the list scrolled to the first answer alone: "Over jou" was never in view."""
+    from tui.screens.review import ReviewScreen
+    from tui_helpers import highlight_option
+
+    prepare_home(home)
+    seed_case(home, ruleset, VEILIG_THUIS, position="review")
+    app = make_app(home, ruleset)
+    async with app.run_test(size=SMALL) as pilot:
+        await open_case(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        first_title, rows = app.screen.page.sections[0]
+        await highlight_option(pilot, app.screen.query_one("#rows"), f"change:{rows[0].fact}")
+        await pilot.pause()
+        assert first_title in screen_text(app)
+
+
+def test_why_answers_wrap_under_their_text() -> None:
+    """At 80 columns "(door jou ingevuld)" went on at the left edge, under the bullet."""
+    import io
+
+    from rich.console import Console
+
+    from engine.present import FactLine, SourceLine, StepView
+    from tui.screens.why import step_body
+
+    step = StepView("r", "route", "Vermoeden van uitbuiting", "Je vermoedt uitbuiting.",
+                    [SourceLine("s", "art. 1.1 Jeugdwet (kindermishandeling)", "Definitie kindermishandeling en meer",
+                                "verified", "gecontroleerd", "")],
+                    [FactLine("f", "Welke vorm van uitbuiting vermoed je?", "Seksuele uitbuiting", True)])
+    console = Console(width=50, file=io.StringIO(), record=True)
+    console.print(step_body(step, "nl"))
+    lines = console.export_text().splitlines()
+    bullet = next(i for i, line in enumerate(lines) if "•" in line)
+    text_column = lines[bullet].index("Welke")
+    assert lines[bullet + 1].strip() and lines[bullet + 1].index(lines[bullet + 1].strip()) >= text_column
+    section = next(i for i, line in enumerate(lines) if "§" in line)
+    assert lines[section + 1].index(lines[section + 1].strip()) >= lines[section].index("art.")
+
+
+def answers_with_one_no(ruleset: Any, predicate: Any) -> dict[str, Any]:
+    """Complete answers for which ``predicate(decision)`` holds: the Veilig Thuis scenario for
+    each recipient and purpose, with one yes/no answer turned to "no" (the rule set decides)."""
+    import engine
+
+    recipients = [o.value for o in ruleset.question(ruleset.info.recipient_fact).options]
+    purposes = [o.value for o in ruleset.question("share.purpose").options]
+    flips = [None] + [f for f, v in VEILIG_THUIS.items() if v is True]
+    for recipient in recipients:
+        for purpose in purposes:
+            for flip in flips:
+                scenario = dict(VEILIG_THUIS, **{ruleset.info.recipient_fact: recipient, "share.purpose": purpose,
+                                                 "consent.status": "refused"})
+                if flip:
+                    scenario[flip] = False
+                try:
+                    answers = complete_answers(ruleset, scenario)
+                except (KeyError, AssertionError):
+                    continue
+                decision = engine.decide(ruleset, engine.parse_answers(ruleset, answers), explain=True)
+                if decision.advice is not None and predicate(decision):
+                    return answers
+    raise AssertionError("no variation of the Veilig Thuis scenario fits this test")
+
+
+async def test_a_blocker_never_answered_says_not_asked(home: Path, ruleset) -> None:
+    """"(je antwoord: nog niet beantwoord)" for a question the interview never asked."""
+    from engine.present import heading, present
+
+    def fits(decision: Any) -> bool:
+        a = present(decision, "nl").advice
+        return a is not None and a.verdict != "share" and any(not b.asked for r in a.blocked for b in r.blockers)
+
+    answers = answers_with_one_no(ruleset, fits)
+    prepare_home(home)
+    seed_answers(home, answers)
+    app = make_app(home, ruleset)
+    async with app.run_test(size=BIG) as pilot:
+        await open_case(pilot)
+        app.screen.query_one("#what-next").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+        assert heading("not_asked", "nl") in screen_text(app)
+        text = app.document("nl", "").text()
+        assert heading("not_asked", "nl") in text
+        assert heading("your_answer", "nl", answer="nog niet beantwoord") not in text
+
+
+async def test_a_signed_dossier_says_the_weighing_is_fixed() -> None:
+    """After signing the weighing cannot change, but the screen still said "Schrijf waarom…"."""
+    from textual.app import App
+
+    from tui.document import Block, Document
+    from tui.screens.dossier import DossierScreen
+
+    cat = Catalog("nl")
+
+    def make_document(lang: str, weighing: str) -> Document:
+        return Document("Verantwoording", False, [("Casus", "c-1")], [Block("Afweging", [(0, weighing, False)])], "v")
+
+    class One(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(DossierScreen(cat, make_document, weighing="Overlegd.", editable=False,
+                                           default_path=Path("/tmp/c-1.pdf")))
+
+    app = One()
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert cat.t("dossier_screen.weighing_fixed")[:40] in text
+        assert cat.t("dossier_screen.weighing_note")[:30] not in text
+
+
+async def test_end_goes_to_the_bottom_of_the_advice(home: Path, ruleset) -> None:
+    prepare_home(home)
+    seed_case(home, ruleset, VEILIG_THUIS, position="advice")
+    app = make_app(home, ruleset)
+    async with app.run_test(size=SMALL) as pilot:
+        await open_case(pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        body = app.screen.query_one("#advice-body")
+        assert body.scroll_y == body.max_scroll_y > 0
+        assert nl("advice.record_intro")[:30] in screen_text(app)
