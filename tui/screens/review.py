@@ -79,6 +79,7 @@ class ReviewScreen(BaseScreen[None]):
     BINDINGS = [
         Binding("escape,alt+left", "back", "back", id="back"),
         Binding("f4", "advice", "to_advice", id="to_advice"),
+        Binding("enter", "choose", show=False, priority=True),   # at once: keys typed after it are held
     ]
 
     def __init__(self, cat: Catalog, make_page: Callable[[str], ReviewPage]) -> None:
@@ -142,9 +143,17 @@ class ReviewScreen(BaseScreen[None]):
     def after_relabel(self) -> None:
         self.on_mount()
 
+    def action_choose(self) -> None:
+        option = self.query_one("#rows", OptionList).highlighted_option
+        if option is not None and not option.disabled and not self.hold_keys:
+            self.choose(option.id or "")
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
+        event.stop()   # a click
+        if not self.hold_keys:
+            self.choose(event.option.id or "")
+
+    def choose(self, option_id: str) -> None:
         if option_id.startswith("change:"):
             self.request(Navigate(flow.Question(option_id.removeprefix("change:"), change=True)))
         elif option_id == "continue":
