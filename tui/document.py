@@ -173,6 +173,7 @@ def _answers_block(rs: Any, answers: dict[str, Any], cat: Catalog) -> Block:
 
 _LINE_H = 5      # mm, one line of body text
 _TITLE_H = 8.5   # mm, a block title with its rule
+_KEEP_TOGETHER = 65   # mm: a block up to this high (the record, a short weighing) is never split
 _MARKERS = ("! § ", "§ ", "• ", "✔ ", "✖ ", "→ ", "- ")
 _NUMBERED = re.compile(r"^(\d+\. )")
 
@@ -247,13 +248,12 @@ def write_pdf(document: Document, path: Path) -> None:
         pdf.set_font("DejaVu", "", 10)
         pdf.multi_cell(width - label_w, 5, value, align="L")
         pdf.set_y(max(end, pdf.get_y()))
-    usable = pdf.h - pdf.t_margin - pdf.b_margin
     for block in document.blocks:
         pdf.ln(3)
         # A short block (the record for the auditor, the weighing) is kept on one page; a long one
         # starts where at least its title and first lines fit. Never a page with a lone line.
         needed = _block_height(pdf, block, width)
-        if needed <= usable * 0.4:
+        if needed <= _KEEP_TOGETHER:
             wanted = needed
         else:
             wanted = min(needed, _TITLE_H + 3 * _LINE_H)
