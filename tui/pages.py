@@ -353,7 +353,10 @@ class Pages(_Base):  # type: ignore[misc, valid-type]
             say("✖ " + self.cat.t("recorded.save_failed", error=exc.strerror or str(exc)))
             return
         self._saved_documents.add(path.resolve())
-        say("✔ " + self.cat.t("recorded.saved", path=path.name))  # the folder is in the field above
+        if getattr(screen, "show_status", None) is not None:   # the dossier screen: the path is in its field
+            say("✔ " + self.cat.t("dossier_screen.saved_pdf" if message.kind == "pdf" else "dossier_screen.saved_text"))
+        else:
+            say("✔ " + self.cat.t("recorded.saved", path=str(path)))
 
     # -- settings and keys ------------------------------------------------------------------------
     async def on_open_settings(self, message: messages.OpenSettings) -> None:
