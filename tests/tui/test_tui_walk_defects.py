@@ -423,3 +423,78 @@ async def test_end_goes_to_the_bottom_of_the_advice(home: Path, ruleset) -> None
         body = app.screen.query_one("#advice-body")
         assert body.scroll_y == body.max_scroll_y > 0
         assert nl("advice.record_intro")[:30] in screen_text(app)
+
+
+# -- Back at the start after a signed case, Enter did something else than "new case" --------------
+
+async def test_enter_at_the_start_after_a_resumed_and_signed_case_starts_a_new_one(home: Path, ruleset) -> None:
+    """The menu remembered the line of the case that was opened; once signed, that line is gone
+    and the highlight fell on another line: Enter opened the settings (or another case), and
+    the answers typed after it went nowhere."""
+    from tui import messages
+    from tui.case_store import STATUS_SIGNED, CaseStore
+    from tui.screens.question import QuestionScreen
+    from tui.screens.recorded import RecordedScreen
+    from tui.screens.start import StartScreen
+    from tui_helpers import burst, frozen_clock
+
+    prepare_home(home)
+    store = CaseStore(home, clock=frozen_clock, new_id=lambda now: "signed-1")
+    case = store.new()
+    case.answers = complete_answers(ruleset, VEILIG_THUIS)
+    case.status = STATUS_SIGNED
+    case.position = {"page": "recorded"}
+    case.record = {"record_id": "r-1", "leaf_hash": "ab" * 32, "signed_at": "2025-03-14T09:30:00+00:00", "log": "x"}
+    store.save(case)
+    seed_case(home, ruleset, VEILIG_THUIS, position="review", case_id="other-case")
+    app = make_app(home, ruleset)
+    async with app.run_test(size=BIG) as pilot:
+        await settle(pilot)
+        app.post_message(messages.ResumeCase("signed-1"))   # as if opened from the list, signed since
+        await settle(pilot)
+        assert isinstance(app.screen, RecordedScreen)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, StartScreen)
+        assert app.screen.query_one("#menu").highlighted_option.id == "new"
+        burst(app, ["enter", "down", "enter"])
+        for _ in range(8):
+            await pilot.pause()
+        await settle(pilot)
+        assert isinstance(app.screen, QuestionScreen)
+        first = next(iter(app.interview.case.answers))
+        assert app.interview.case.id not in ("signed-1", "other-case")
+        assert app.interview.case.answers[first] == ruleset.question(first).options[0].value
+
+
+async def test_keys_typed_after_enter_on_check_answers_go_to_the_question_it_opens(home: Path, ruleset) -> None:
+    """Enter on "Wijzig" went through the list's own message: a ↓ and Enter typed right after it
+    still moved the list and opened the next row's question instead."""
+    from tui.screens.question import QuestionScreen
+    from tui.screens.review import ReviewScreen
+    from tui_helpers import burst, highlight_option
+
+    prepare_home(home)
+    seed_case(home, ruleset, VEILIG_THUIS, position="review")
+    app = make_app(home, ruleset)
+    async with app.run_test(size=BIG) as pilot:
+        await open_case(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        rows = [row for _title, section in app.screen.page.sections for row in section]
+        await highlight_option(pilot, app.screen.query_one("#rows"), f"change:{rows[0].fact}")
+        burst(app, ["enter", "down"])
+        for _ in range(8):
+            await pilot.pause()
+        await settle(pilot)
+        assert isinstance(app.screen, QuestionScreen) and app.screen.fact == rows[0].fact
+        assert app.screen.hold_keys is False and app.screen.query_one("#answer") is app.focused
+        await pilot.press("escape")      # back to check answers, the same row highlighted
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await highlight_option(pilot, app.screen.query_one("#rows"), f"change:{rows[0].fact}")
+        burst(app, ["enter", "down", "enter"])
+        for _ in range(10):
+            await pilot.pause()
+        await settle(pilot)
+        assert not (isinstance(app.screen, QuestionScreen) and app.screen.fact == rows[1].fact), \
+            "the keys typed after Enter chose the next row"
