@@ -498,3 +498,22 @@ async def test_keys_typed_after_enter_on_check_answers_go_to_the_question_it_ope
         await settle(pilot)
         assert not (isinstance(app.screen, QuestionScreen) and app.screen.fact == rows[1].fact), \
             "the keys typed after Enter chose the next row"
+
+
+async def test_the_weighing_is_drawn_again_after_a_resize(home: Path, ruleset) -> None:
+    """After the terminal went from 100x30 to 80x24, the weighing field showed its old line
+    breaks: words cut off at the right edge and others twice, until the cursor moved."""
+    prepare_home(home)
+    seed_case(home, ruleset, VEILIG_THUIS, position="advice")
+    words = "Cliënt (19) wil zelf geregistreerd worden; formulier getekend op 2-12. Verdachte niet genoemd."
+    app = make_app(home, ruleset)
+    async with app.run_test(size=BIG) as pilot:
+        await open_dossier(pilot)
+        await pilot.press(*["space" if ch == " " else ch for ch in words])
+        await settle(pilot)
+        await pilot.resize_terminal(*SMALL)
+        await settle(pilot)
+        area = app.screen.query_one("#weighing")
+        lines = screen_text(app).splitlines()[area.region.y + 1:area.region.y + area.region.height - 1]
+        shown = " ".join(line.strip().strip("▊▎").strip() for line in lines)
+        assert " ".join(shown.split()) == words

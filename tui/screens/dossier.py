@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from tui.document import Document
 
 
+class WeighingArea(TextArea):
+    """The weighing field. Textual re-wraps a soft-wrapped text area on a resize but does not
+    draw it again while its size stays the same: after 100x30 -> 80x24 the old line breaks
+    stayed on screen (words cut off, others twice) until the cursor moved."""
+
+    def _on_resize(self) -> None:
+        super()._on_resize()
+        self.refresh()
+
+
 class DossierScreen(BaseScreen[str]):
     BINDINGS = [
         Binding("escape", "close", "back", id="back"),
@@ -55,7 +65,7 @@ class DossierScreen(BaseScreen[str]):
             yield Static(self.t("dossier_screen.weighing_label"), classes="label")
             note = "dossier_screen.weighing_note" if self.editable else "dossier_screen.weighing_fixed"
             yield Static(self.t(note), classes="hint", id="personal-data")
-            area = TextArea(self.weighing, id="weighing", read_only=not self.editable, soft_wrap=True,
+            area = WeighingArea(self.weighing, id="weighing", read_only=not self.editable, soft_wrap=True,
                             show_line_numbers=False, tab_behavior="focus")
             yield area
             yield Static(self.t("dossier_screen.preview"), classes="subheading")
