@@ -38,8 +38,10 @@ HEADINGS: dict[str, dict[str, str]] = {
     "nl": {"advice": "Advies", "recipient": "Ontvanger", "allowed": "Deze gegevens mag je delen",
            "withheld": "Deze gegevens deel je niet", "nothing_allowed": "Geen gegevens.",
            "conditions": "Wat je moet doen", "no_conditions": "Geen extra stappen.",
-           "next": "Wat nu?", "blocked": "Wat stond in de weg", "blocked_route": "Niet mogelijk: {route}",
-           "your_answer": "je antwoord: {answer}", "would_open": "Dit maakt mogelijk: {route}",
+           "next": "Wat nu?", "next_default": "Doe wat bij 'Wat je moet doen' staat. Schrijf je eigen afweging in "
+           "het dossierdocument en leg het advies vast.",
+           "blocked": "Wat stond in de weg", "blocked_route": "Niet mogelijk: {route}",
+           "your_answer": "je antwoord: {answer}", "not_asked": "nog niet gevraagd", "would_open": "Dit maakt mogelijk: {route}",
            "sources": "Wettelijke grond", "unverified": "Let op: dit advies steunt op een bron die niet is "
            "gecontroleerd met de officiële tekst", "explanation": "Waarom dit advies",
            "answers_behind": "Jouw antwoorden hierbij", "entered": "door jou ingevuld", "derived": "aangenomen",
@@ -49,8 +51,10 @@ HEADINGS: dict[str, dict[str, str]] = {
     "en": {"advice": "Advice", "recipient": "Recipient", "allowed": "You may share these data",
            "withheld": "Do not share these data", "nothing_allowed": "No data.",
            "conditions": "What you must do", "no_conditions": "No extra steps.",
-           "next": "What next?", "blocked": "What stood in the way", "blocked_route": "Not possible: {route}",
-           "your_answer": "your answer: {answer}", "would_open": "This makes possible: {route}",
+           "next": "What next?", "next_default": "Do what 'What you must do' says. Write your own weighing in "
+           "the dossier document and record the advice.",
+           "blocked": "What stood in the way", "blocked_route": "Not possible: {route}",
+           "your_answer": "your answer: {answer}", "not_asked": "not asked yet", "would_open": "This makes possible: {route}",
            "sources": "Legal basis", "unverified": "Note: this advice rests on a source that has not been "
            "checked against the official text", "explanation": "Why this advice",
            "answers_behind": "Your answers behind this", "entered": "entered by you", "derived": "assumed",
@@ -127,6 +131,11 @@ class BlockerView:
     needed: str
     answer: str
     next_step: str
+    asked: bool = True    # False: the question was never answered (the route did not need it yet)
+
+    def answer_words(self, lang: str) -> str:
+        """``je antwoord: nee``, or ``nog niet gevraagd`` for a question not answered yet."""
+        return heading("your_answer", lang, answer=self.answer) if self.asked else heading("not_asked", lang)
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,6 +187,13 @@ class AdviceView:
     def route_steps(self) -> list[str]:
         """The advice's own next steps (the route's ``next``, else its outcome's)."""
         return [n.text for n in self.next_steps if n.kind == "route" and n.text]
+
+    @property
+    def next_step_lines(self) -> list[str]:
+        """What to do next: the rule set's own steps, or -- when neither the route nor its outcome
+        has one -- the interview's own next step (do the conditions, write the weighing, record).
+        The latter is about the interview, not the law: "Wat nu?" is never empty."""
+        return self.route_steps or [heading("next_default", self.lang)]
 
 
 @dataclass
@@ -263,7 +279,8 @@ def present(decision: Decision, lang: str = "nl") -> DecisionView:
     blocked = []
     for w in a.why_not:
         blockers = [BlockerView(b.fact, rs.question(b.fact).prompt.get(lang), b.needed,
-                                answer_label(rs, b.fact, b.answer, lang), b.next_step.get(lang)) for b in w.blockers]
+                                answer_label(rs, b.fact, b.answer, lang), b.next_step.get(lang),
+                                asked=b.answer is not None) for b in w.blockers]
         blocked.append(BlockedRoute(w.rule, w.outcome, w.title.get(lang), rs.outcomes[w.outcome].label.get(lang), blockers))
     view.advice = AdviceView(
         lang=lang, verdict=a.verdict, symbol=SYMBOL.get(a.verdict, "?"),
@@ -291,12 +308,12 @@ def text(t: Text | None, lang: str) -> str:
 def what_next_lines(a: AdviceView) -> list[str]:
     """The "Wat nu?" part as plain lines: the advice's own next step, then -- when the advice is
     not to share -- each route that did not apply, which answer stood in the way and what to do."""
-    lines = [f"→ {text}" for text in a.route_steps]
+    lines = [f"→ {text}" for text in a.next_step_lines]
     if a.verdict != "share":
         for route in a.blocked:
             lines.append(heading("blocked_route", a.lang, route=route.title or route.outcome_label))
             for b in route.blockers:
-                lines.append(f"  • {b.prompt} ({heading('your_answer', a.lang, answer=b.answer)})")
+                lines.append(f"  • {b.prompt} ({b.answer_words(a.lang)})")
                 if b.next_step:
                     lines.append(f"    → {b.next_step}")
     return lines

@@ -14,6 +14,7 @@ document can be matched to the record.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -173,6 +174,40 @@ def _answers_block(rs: Any, answers: dict[str, Any], cat: Catalog) -> Block:
     return block
 
 
+_LINE_H = 5      # mm, one line of body text
+_TITLE_H = 8.5   # mm, a block title with its rule
+_KEEP_TOGETHER = 65   # mm: a block up to this high (the record, a short weighing) is never split
+_MARKERS = ("! § ", "§ ", "• ", "✔ ", "✖ ", "→ ", "- ")
+_NUMBERED = re.compile(r"^(\d+\. )")
+
+
+def split_marker(text: str) -> tuple[str, str]:
+    """``"• Vertel de jongere…"`` -> ``("•", "Vertel de jongere…")``; text without a list marker
+    (a bullet, ``§``, ``✔``, ``✖``, ``→`` or ``1.``) -> ``("", text)``."""
+    for marker in _MARKERS:
+        if text.startswith(marker):
+            return marker.strip(), text[len(marker):]
+    match = _NUMBERED.match(text)
+    if match:
+        return match.group(1).strip(), text[match.end():]
+    return "", text
+
+
+def _marker_width(pdf: Any, marker: str) -> float:
+    return max(5.5, pdf.get_string_width(marker) + 2 * pdf.c_margin + 1.5)
+
+
+def _block_height(pdf: Any, block: Block, width: float) -> float:
+    """The height a block takes on the page (measured with the fonts it is set in)."""
+    height = _TITLE_H + 1.5
+    for level, text, bold in block.lines:
+        pdf.set_font("DejaVu", "B" if bold else "", 10)
+        marker, rest = split_marker(text)
+        w = width - 6 * level - (_marker_width(pdf, marker) if marker else 0)
+        height += pdf.multi_cell(w, _LINE_H, rest if marker else text, align="L", dry_run=True, output="HEIGHT")
+    return height
+
+
 def write_pdf(document: Document, path: Path) -> None:
     """Write ``document`` as a PDF/A-2U file (fonts embedded), atomically."""
     from fpdf import FPDF
@@ -218,7 +253,14 @@ def write_pdf(document: Document, path: Path) -> None:
         pdf.set_y(max(end, pdf.get_y()))
     for block in document.blocks:
         pdf.ln(3)
-        if pdf.get_y() > pdf.h - 40:
+        # A short block (the record for the auditor, the weighing) is kept on one page; a long one
+        # starts where at least its title and first lines fit. Never a page with a lone line.
+        needed = _block_height(pdf, block, width)
+        if needed <= _KEEP_TOGETHER:
+            wanted = needed
+        else:
+            wanted = min(needed, _TITLE_H + 3 * _LINE_H)
+        if pdf.get_y() + wanted > pdf.h - pdf.b_margin:
             pdf.add_page()
         pdf.set_font("DejaVu", "B", 12)
         pdf.multi_cell(width, 7, block.title, new_x="LMARGIN", new_y="NEXT")
@@ -228,6 +270,13 @@ def write_pdf(document: Document, path: Path) -> None:
         for level, text, bold in block.lines:
             pdf.set_font("DejaVu", "B" if bold else "", 10)
             indent = 6 * level
+            marker, rest = split_marker(text)
             pdf.set_x(pdf.l_margin + indent)
-            pdf.multi_cell(width - indent, 5, text, align="L")
+            if marker:
+                # a hanging indent: the wrapped lines go on under the text, not under the bullet
+                mark_w = _marker_width(pdf, marker)
+                pdf.multi_cell(mark_w, _LINE_H, marker, align="L", new_x="RIGHT", new_y="TOP")
+                pdf.multi_cell(width - indent - mark_w, _LINE_H, rest, align="L", new_x="LMARGIN", new_y="NEXT")
+            else:
+                pdf.multi_cell(width - indent, _LINE_H, text, align="L", new_x="LMARGIN", new_y="NEXT")
     atomic_write_bytes(path, bytes(pdf.output()), mode=0o600)

@@ -295,7 +295,10 @@ class Pages(_Base):  # type: ignore[misc, valid-type]
             iv = self.interview
             if iv is None or iv.decision.advice is None:
                 return
-            default = self.home / "verantwoording" / f"{iv.case.id}.pdf"
+            # the concept and the signed document each have their own file: saving the signed one
+            # never runs into the concept ("bestaat al") nor silently replaces it
+            name = iv.case.id if iv.signed else f"{iv.case.id}-concept"
+            default = self.home / "verantwoording" / f"{name}.pdf"
             await self.push_screen(DossierScreen(self.cat, self.document, weighing=iv.case.weighing,
                                                  editable=not iv.signed, default_path=default),
                                    callback=self._weighing_done)
@@ -350,7 +353,10 @@ class Pages(_Base):  # type: ignore[misc, valid-type]
             say("✖ " + self.cat.t("recorded.save_failed", error=exc.strerror or str(exc)))
             return
         self._saved_documents.add(path.resolve())
-        say("✔ " + self.cat.t("recorded.saved", path=str(path)))
+        if getattr(screen, "show_status", None) is not None:   # the dossier screen: the path is in its field
+            say("✔ " + self.cat.t("dossier_screen.saved_pdf" if message.kind == "pdf" else "dossier_screen.saved_text"))
+        else:
+            say("✔ " + self.cat.t("recorded.saved", path=str(path)))
 
     # -- settings and keys ------------------------------------------------------------------------
     async def on_open_settings(self, message: messages.OpenSettings) -> None:

@@ -44,7 +44,7 @@ class AdviceScreen(ScrollBody, BaseScreen[None]):
         yield Static(self.t("app.title") + "  ·  " + self.t("advice.caption"), classes="titlebar")
         with VerticalScroll(classes="body", id="advice-body"):
             yield from advice_widgets(view.advice, self.cat)
-            yield Static(self.t("advice.record_intro"), classes="hint")
+            yield Static(self.t("advice.record_intro"), classes="hint", id="record-intro")
         with Horizontal(classes="buttons bar"):
             yield Button(self.t("advice.why_button"), id="why-button")
             yield Button(self.t("advice.dossier_button"), id="dossier-button")

@@ -37,6 +37,15 @@ def translate_bindings(node: DOMNode, cat: Catalog) -> None:
     node.refresh_bindings()
 
 
+def translate_tree(screen: DOMNode, cat: Catalog) -> None:
+    """:func:`translate_bindings` for a screen and every widget on it with bindings of its own
+    (the several-answers list's Space said "toggle" in the Dutch footer)."""
+    translate_bindings(screen, cat)
+    for node in screen.walk_children(with_self=False):
+        if node._bindings.key_to_bindings:
+            translate_bindings(node, cat)
+
+
 def after_pending_keys(widget: DOMNode, callback: Any) -> None:
     """Run ``callback`` once every key already sent to ``widget`` has been handled.
 
@@ -85,6 +94,16 @@ class Localized:
     def lang(self) -> str:
         return self.cat.lang
 
+    def focus_in_view(self, widget: Any) -> None:
+        """Give ``widget`` the focus, scrolling only as far as needed to show it.
+
+        Textual's own ``set_focus`` scrolls the widget to the middle of the screen: on a small
+        terminal that hid the heading and the label above a field (the dossier's weighing, the
+        name in the settings). After the layout, the field is brought into view from the top.
+        """
+        self.set_focus(widget, scroll_visible=False)  # type: ignore[attr-defined]
+        self.call_after_refresh(widget.scroll_visible, animate=False)  # type: ignore[attr-defined]
+
     def request(self, message: Message) -> None:
         """Post a message that leads to another page. Keys typed from now on are held by the App
         and replayed once the next page has the focus (see ``DeelwijzerApp.on_event``)."""
@@ -92,7 +111,7 @@ class Localized:
         self.post_message(message)  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.cat)  # type: ignore[arg-type]
+        translate_tree(self, self.cat)  # type: ignore[arg-type]
 
     def remember_state(self) -> None:
         """Keep what the user typed or chose before a re-render (override)."""
@@ -102,7 +121,7 @@ class Localized:
         self.remember_state()
         self.cat = cat
         await self.recompose()  # type: ignore[attr-defined]
-        translate_bindings(self, cat)  # type: ignore[arg-type]
+        translate_tree(self, cat)  # type: ignore[arg-type]
         self.after_relabel()
 
     def after_relabel(self) -> None:
@@ -117,6 +136,8 @@ SCROLL_BINDINGS = [
     Binding("down", "scroll_body('down')", show=False),
     Binding("pageup", "scroll_body('page_up')", show=False),
     Binding("pagedown", "scroll_body('page_down')", show=False),
+    Binding("home", "scroll_body('home')", show=False),
+    Binding("end", "scroll_body('end')", show=False),
 ]
 
 
@@ -135,6 +156,10 @@ class BaseScreen(Localized, Screen[ResultType]):
 
 
 class BaseModal(Localized, ModalScreen[ResultType]):
+    # A modal screen cuts the App's own (non-priority) bindings off: without this, ctrl+l did
+    # nothing in Waarom?, the help and the passphrase dialog, though it works "everywhere".
+    BINDINGS = [Binding("ctrl+l", "app.toggle_language", "language", id="language")]
+
     def __init__(self, cat: Catalog) -> None:
         super().__init__()
         self.cat = cat

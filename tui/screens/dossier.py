@@ -26,11 +26,22 @@ if TYPE_CHECKING:
     from tui.document import Document
 
 
+class WeighingArea(TextArea):
+    """The weighing field. Textual re-wraps a soft-wrapped text area on a resize but does not
+    draw it again while its size stays the same: after 100x30 -> 80x24 the old line breaks
+    stayed on screen (words cut off, others twice) until the cursor moved."""
+
+    def _on_resize(self) -> None:
+        super()._on_resize()
+        self.refresh()
+
+
 class DossierScreen(BaseScreen[str]):
     BINDINGS = [
         Binding("escape", "close", "back", id="back"),
-        Binding("f6", "save('pdf')", "save_pdf", id="save_pdf", priority=True),
-        Binding("f7", "save('text')", "save_text", id="save_text", priority=True),
+        # F6/F7 are on the buttons ("Bewaar als PDF (F6)"); in the footer too they cut it off at 80 columns
+        Binding("f6", "save('pdf')", "save_pdf", id="save_pdf", priority=True, show=False),
+        Binding("f7", "save('text')", "save_text", id="save_text", priority=True, show=False),
     ]
 
     def __init__(self, cat: Catalog, make_document: Callable[[str, str], Document], *, weighing: str,
@@ -42,6 +53,7 @@ class DossierScreen(BaseScreen[str]):
         self.default_path = default_path
         self._path: str | None = None
         self._status = ""
+        self._cursor: tuple[int, int] | None = None   # where the user was typing (kept over a re-render)
 
     def compose(self) -> ComposeResult:
         doc = self.make_document(self.lang, self.weighing)
@@ -51,8 +63,9 @@ class DossierScreen(BaseScreen[str]):
             if doc.concept:
                 yield Static("! " + self.t("dossier_screen.concept_notice"), classes="notice", id="concept")
             yield Static(self.t("dossier_screen.weighing_label"), classes="label")
-            yield Static(self.t("dossier_screen.weighing_note"), classes="hint", id="personal-data")
-            area = TextArea(self.weighing, id="weighing", read_only=not self.editable, soft_wrap=True,
+            note = "dossier_screen.weighing_note" if self.editable else "dossier_screen.weighing_fixed"
+            yield Static(self.t(note), classes="hint", id="personal-data")
+            area = WeighingArea(self.weighing, id="weighing", read_only=not self.editable, soft_wrap=True,
                             show_line_numbers=False, tab_behavior="focus")
             yield area
             yield Static(self.t("dossier_screen.preview"), classes="subheading")
@@ -63,18 +76,23 @@ class DossierScreen(BaseScreen[str]):
             with Horizontal(classes="buttons"):
                 yield Button(self.t("dossier_screen.save_pdf"), id="pdf", variant="primary")
                 yield Button(self.t("dossier_screen.save_text"), id="text")
-            yield Static(self._status, id="save-status")
+                yield Static(self._status, id="save-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        area = self.query_one("#weighing", TextArea)
+        # go on where the user was typing, else after what is already there (never before it)
+        area.cursor_location = self._cursor if self._cursor is not None else area.document.end
         target = "#weighing" if self.editable else "#dossier-path"
-        self.set_focus(self.query_one(target))
+        self.focus_in_view(self.query_one(target))
 
     def after_relabel(self) -> None:
         self.on_mount()
 
     def remember_state(self) -> None:
-        self.weighing = self.query_one("#weighing", TextArea).text
+        area = self.query_one("#weighing", TextArea)
+        self.weighing = area.text
+        self._cursor = area.cursor_location
         self._path = self.query_one("#dossier-path", Input).value
         self._status = ""
 

@@ -83,7 +83,7 @@ class KeySetupScreen(BaseScreen[KeySetupResult]):
         order = self._fields()
         if wanted not in order:
             wanted = next((f for f in order if not self.query_one("#" + f, Input).value), order[-1])
-        self.set_focus(self.query_one("#" + wanted, Input))
+        self.focus_in_view(self.query_one("#" + wanted, Input))
 
     def _collect(self) -> dict[str, str]:
         return {f: self.query_one("#" + f, Input).value for f in self._fields()} | (
@@ -123,7 +123,7 @@ class KeySetupScreen(BaseScreen[KeySetupResult]):
             return
         current = focused.id if isinstance(focused, Input) else None
         if current in order[:-1]:
-            self.set_focus(self.query_one("#" + order[order.index(current) + 1], Input))
+            self.focus_in_view(self.query_one("#" + order[order.index(current) + 1], Input))
             return
         if isinstance(focused, Input):
             after_pending_keys(focused, self.action_create)  # after the keys typed into it before Enter

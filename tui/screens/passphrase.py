@@ -33,22 +33,31 @@ class PassphraseScreen(BaseModal[SignedRecord | None]):
         super().__init__(cat)
         self.signer = signer
         self.busy = False
+        self._typed: tuple[str, int] | None = None   # (passphrase, cursor) kept over a language switch
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.t("record.title"), classes="dialog-title")
             yield Static(self.t("record.intro"), classes="help-text")
             yield Static(self.t("record.passphrase_label"), classes="label")
-            yield TextField(password=True, id="passphrase")
+            yield TextField(self._typed[0] if self._typed else "", password=True, id="passphrase")
             yield Static("", id="error", classes="error")
-            yield Static(self.t("record.usage"), classes="usage", id="status")
+            yield Static(("… " + self.t("record.signing")) if self.busy else self.t("record.usage"),
+                         classes="usage", id="status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#passphrase", Input))
 
+    def remember_state(self) -> None:
+        field = self.query_one("#passphrase", Input)
+        self._typed = (field.value, field.cursor_position)
+
     def after_relabel(self) -> None:
         self.on_mount()
+        if self._typed is not None:
+            self.query_one("#passphrase", Input).cursor_position = self._typed[1]
+        self._typed = None   # in memory only as long as the re-render needs it
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#error", Static)

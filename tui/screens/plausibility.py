@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 
 class PlausibilityScreen(BaseScreen[None]):
-    BINDINGS = [Binding("escape,alt+left", "back", "back", id="back")]
+    BINDINGS = [
+        Binding("escape,alt+left", "back", "back", id="back"),
+        Binding("enter", "choose", show=False, priority=True),   # at once: keys typed after it are held
+    ]
 
     def __init__(self, cat: Catalog, target: flow.Plausibility,
                  make_warnings: Callable[[str], list[WarningView]]) -> None:
@@ -73,9 +76,17 @@ class PlausibilityScreen(BaseScreen[None]):
     def after_relabel(self) -> None:
         self.on_mount()
 
+    def action_choose(self) -> None:
+        option = self.query_one("#choices", OptionList).highlighted_option
+        if option is not None and not option.disabled and not self.hold_keys:
+            self.choose(option.id or "")
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
+        event.stop()   # a click
+        if not self.hold_keys:
+            self.choose(event.option.id or "")
+
+    def choose(self, option_id: str) -> None:
         if option_id == "confirm":
             self.request(WarningsConfirmed(self.target))
         elif option_id.startswith("change:"):

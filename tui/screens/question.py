@@ -109,7 +109,7 @@ class QuestionScreen(BaseScreen[None]):
 
     def _focus_answer(self) -> None:
         widget = self.query_one("#answer")
-        self.set_focus(widget)
+        self.focus_in_view(widget)
         if isinstance(widget, NumberInput) and self._cursor is not None:
             widget.cursor_position = min(self._cursor, len(widget.value))
 

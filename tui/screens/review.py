@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -48,10 +49,37 @@ def _row(question: str, answer: str, action: str, *, style: str = "") -> Table:
     return grid
 
 
+class RowList(OptionList):
+    """The rows of "check your answers". Moving onto the first answer of a section also brings
+    the section's title above it into view (the list scrolled to the row alone, so the first
+    section's title was never seen once the list had scrolled)."""
+
+    def scroll_to_highlight(self, top: bool = False) -> None:
+        index = self.highlighted
+        if index is None or not self.is_mounted:
+            return
+        first = index
+        while first > 0 and self._options[first - 1].disabled:
+            first -= 1
+        self._update_lines()
+        try:
+            start = 0 if first == 0 else self._index_to_line[first]
+            end = self._index_to_line[index] + self._heights[index]
+        except KeyError:
+            start, end = 0, 0
+        view = self.scrollable_content_region
+        if first == index or not end or end - start > view.height:
+            super().scroll_to_highlight(top)
+            return
+        self.scroll_to_region(Region(0, start, view.width, end - start), force=True, animate=False, top=top,
+                              immediate=True)
+
+
 class ReviewScreen(BaseScreen[None]):
     BINDINGS = [
         Binding("escape,alt+left", "back", "back", id="back"),
         Binding("f4", "advice", "to_advice", id="to_advice"),
+        Binding("enter", "choose", show=False, priority=True),   # at once: keys typed after it are held
     ]
 
     def __init__(self, cat: Catalog, make_page: Callable[[str], ReviewPage]) -> None:
@@ -68,7 +96,7 @@ class ReviewScreen(BaseScreen[None]):
             if self.page.dropped:
                 yield Static("! " + self.tn("review.dropped_notice", len(self.page.dropped)),
                              classes="notice", id="dropped-notice")
-            yield OptionList(*self._options(), id="rows")
+            yield RowList(*self._options(), id="rows")
         yield Footer(compact=True)
 
     def _options(self) -> list[Option | None]:
@@ -115,9 +143,17 @@ class ReviewScreen(BaseScreen[None]):
     def after_relabel(self) -> None:
         self.on_mount()
 
+    def action_choose(self) -> None:
+        option = self.query_one("#rows", OptionList).highlighted_option
+        if option is not None and not option.disabled and not self.hold_keys:
+            self.choose(option.id or "")
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
+        event.stop()   # a click
+        if not self.hold_keys:
+            self.choose(event.option.id or "")
+
+    def choose(self, option_id: str) -> None:
         if option_id.startswith("change:"):
             self.request(Navigate(flow.Question(option_id.removeprefix("change:"), change=True)))
         elif option_id == "continue":

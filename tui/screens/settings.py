@@ -68,7 +68,7 @@ class SettingsScreen(BaseScreen[SettingsResult | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#name", Input))
+        self.focus_in_view(self.query_one("#name", Input))
 
     def _collect(self) -> dict[str, str]:
         return {

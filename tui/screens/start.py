@@ -41,6 +41,9 @@ class StartScreen(BaseScreen[None]):
         Binding("ctrl+n", "new_case", "new_case", id="new_case"),
         Binding("ctrl+o", "settings", "settings", id="settings"),
         Binding("ctrl+q", "quit", "stop", id="stop", priority=True),
+        # Enter is handled when pressed: the keys typed right after it are held for the next page
+        # (through the list's own Enter they reached the menu first and chose another line)
+        Binding("enter", "choose", show=False, priority=True),
     ]
 
     def __init__(self, cat: Catalog, page: StartPage) -> None:
@@ -89,11 +92,10 @@ class StartScreen(BaseScreen[None]):
     def after_relabel(self) -> None:
         menu = self.query_one("#menu", OptionList)
         self.set_focus(menu)
-        if self._highlight:
-            try:
-                menu.highlighted = menu.get_option_index(self._highlight)
-            except Exception:
-                pass
+        try:   # the line that was highlighted, else (the case it was is gone: signed) "new case"
+            menu.highlighted = menu.get_option_index(self._highlight or "new")
+        except Exception:
+            menu.highlighted = menu.get_option_index("new")
 
     def update(self, page: StartPage) -> None:
         """New lines from the App (rules loaded, a case saved, a count changed)."""
@@ -105,9 +107,17 @@ class StartScreen(BaseScreen[None]):
         self.query_one("#rules-status", Static).update(self._status())
         self.after_relabel()
 
+    def action_choose(self) -> None:
+        option = self.query_one("#menu", OptionList).highlighted_option
+        if option is not None and not option.disabled and not self.hold_keys:
+            self.choose(option.id or "")
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
+        event.stop()   # a click
+        if not self.hold_keys:
+            self.choose(event.option.id or "")
+
+    def choose(self, option_id: str) -> None:
         if option_id == "new":
             self.action_new_case()
         elif option_id.startswith("case:"):

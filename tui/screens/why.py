@@ -7,9 +7,11 @@ or the engine's words for its own steps ("Let op", "Voor de privacyfunctionaris"
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,23 +26,36 @@ if TYPE_CHECKING:
     from engine.present import DecisionView, StepView
 
 
-def step_body(step: StepView, lang: str) -> Text:
-    """The step's explanation, its articles with their status, and the answers behind it."""
+def step_body(step: StepView, lang: str) -> Group:
+    """The step's explanation, its articles with their status, and the answers behind it.
+
+    Articles and answers are lists whose long lines wrap under their text, not under the
+    ``§`` or the bullet (at 80 columns "(door jou ingevuld)" went on at the left edge)."""
     from engine.present import heading
 
-    body = Text()
-    body.append(step.text.strip() + "\n")
-    for s in step.sources:
-        body.append("§ " if s.verified else "! § ", style="bold")
-        body.append(s.line() + "\n", style="" if s.verified else "bold")
+    def listing() -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right", no_wrap=True)
+        grid.add_column(ratio=1)
+        return grid
+
+    parts: list[Any] = [Text(step.text.strip())]
+    if step.sources:
+        sources = listing()
+        for s in step.sources:
+            sources.add_row(Text("§" if s.verified else "! §", style="bold"),
+                            Text(s.line(), style="" if s.verified else "bold"))
+        parts.append(sources)
     if step.facts:
-        body.append(heading("answers_behind", lang) + ":\n", style="bold")
+        parts.append(Text(heading("answers_behind", lang) + ":", style="bold"))
+        facts = listing()
         for f in step.facts:
-            origin = heading("entered" if f.entered else "derived", lang)
-            body.append(f"  • {f.prompt} ")
-            body.append(f.answer, style="bold")
-            body.append(f"  ({origin})\n")
-    return body
+            line = Text(f"{f.prompt} ")
+            line.append(f.answer, style="bold")
+            line.append(f"  ({heading('entered' if f.entered else 'derived', lang)})")
+            facts.add_row("•", line)
+        parts.append(facts)
+    return Group(*parts)
 
 
 class WhyScreen(BaseModal[None]):

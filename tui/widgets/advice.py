@@ -7,7 +7,7 @@ conditions, the "Wat nu?" panel, unverified sources, legal basis.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
@@ -20,7 +20,16 @@ if TYPE_CHECKING:
     from engine.present import AdviceView
 
 
-def titled_list(title: str, items: list[tuple[str, str, str]]) -> Group:
+def hanging(symbol: str, text: str) -> Table:
+    """``→ text`` whose wrapped lines go on under the text, not under the arrow."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=len(symbol), no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(symbol, text)
+    return grid
+
+
+def titled_list(title: str, items: list[tuple[str, Any, str]]) -> Group:
     """A bold title over a list whose long lines wrap with a hanging indent.
 
     Each item is (symbol, text, reason); the reason follows the text after a dash.
@@ -29,6 +38,9 @@ def titled_list(title: str, items: list[tuple[str, str, str]]) -> Group:
     grid.add_column(width=3, justify="right")
     grid.add_column(ratio=1)
     for symbol, text, reason in items:
+        if not isinstance(text, str):   # already laid out (a hanging line)
+            grid.add_row(symbol, text)
+            continue
         line = Text(text, style="bold" if reason else "")
         if reason:
             line.append(" — " + reason, style="")
@@ -42,14 +54,14 @@ def what_next(a: AdviceView, cat: Catalog) -> Group:
     from engine.present import heading
 
     lang = a.lang
-    items: list[tuple[str, str, str]] = [("→", text, "") for text in a.route_steps]
+    items: list[tuple[str, Any, str]] = [("→", text, "") for text in a.next_step_lines]
     if a.verdict != "share":
         for route in a.blocked:
             items.append(("✖", heading("blocked_route", lang, route=route.title or route.outcome_label), ""))
             for b in route.blockers:
-                items.append(("", f"{b.prompt} ({heading('your_answer', lang, answer=b.answer)})", ""))
+                items.append(("", f"{b.prompt} ({b.answer_words(lang)})", ""))
                 if b.next_step:
-                    items.append(("", "→ " + b.next_step, ""))
+                    items.append(("", hanging("→", b.next_step), ""))
     items.append(("↩", cat.t("advice.change_hint"), ""))
     return titled_list(heading("next", lang), items)
 
