@@ -288,7 +288,7 @@ def release(args) -> int:
         changes = None
         if previous is not None:
             from engine.diff import compare
-            changes = rel.changes_from_diff(compare(previous.ruleset, rs), previous)
+            changes = rel.changes_from_diff(compare(previous.ruleset, rs, workers=max(1, min(2, os.cpu_count() or 1))), previous)
         made = rel.create_release(rs, key, args.out, notes=notes, valid_from=valid_from, changes=changes, trust=trust)
     except UsageError as exc:
         return fail(str(exc))

@@ -90,6 +90,22 @@ def _rule_form(cr: CompiledRule, rs: Ruleset) -> bytes:
                             "cites": sources, "confirm": getattr(item, "confirm", None) is not None})
 
 
+def _interview_form(rs: Ruleset) -> tuple[Any, ...]:
+    """What the relevance walk reads: the questions in order with their answers to choose from
+    and defaults, when each is asked, the facts' ranges, and the derived facts' conditions."""
+    questions = [(q.fact, q.type, [o.value for o in q.options or []], repr(q.default), tuple(q.default_cites))
+                 for q in rs.questions]
+    return (repr(questions), repr(sorted(rs.ask_when.items(), key=lambda kv: kv[0])), repr(sorted(rs.facts.items())),
+            repr(sorted((k, d.conjuncts) for k, d in rs.derived.items())))
+
+
+def same_interview(old: Ruleset, new: Ruleset) -> bool:
+    """Both versions ask the same questions under the same conditions with the same answers:
+    then one relevance walk is the walk of both on every path (a change of rules, sources or
+    texts only -- the common case of a release)."""
+    return _interview_form(old) == _interview_form(new)
+
+
 def _global_form(rs: Ruleset) -> bytes:
     """Everything every advice depends on besides the rules themselves."""
     fb = rs.info.fallback
@@ -174,11 +190,12 @@ def _compare_part(args: tuple[Any, ...]) -> DiffReport:
 
 def _compare(old: Ruleset, new: Ruleset, new_starts: list[Any], old_starts: list[Any], recipient: str | None) -> DiffReport:
     report = DiffReport("", "")
+    one_walk = same_interview(old, new)
     everything = _global_form(old) != _global_form(new)
     ids = direct_changes(old, new)
     fact = new.info.recipient_fact
     for start in new_starts:
-        for answers, walk, before in walked_pairs(new, old, start):
+        for answers, walk, before in walked_pairs(new, old, start, same_interview=one_walk):
             if recipient is not None and answers.get(fact) != recipient:
                 continue
             if before.missing or not _answerable(old, answers, before.relevant):
@@ -202,7 +219,7 @@ def _compare(old: Ruleset, new: Ruleset, new_starts: list[Any], old_starts: list
             change = report.changes.setdefault(kind, Change(kind, example=dict(answers)))
             change.paths += 1
     for start in old_starts:
-        for answers, walk, after in walked_pairs(old, new, start):
+        for answers, walk, after in walked_pairs(old, new, start, same_interview=one_walk):
             if recipient is not None and answers.get(fact) != recipient:
                 continue
             if after.missing or not _answerable(new, answers, after.relevant):

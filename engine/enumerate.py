@@ -219,15 +219,20 @@ def walked_paths(rs: Ruleset, start: tuple[dict[str, Any], list[int]] | None = N
             stack.append(({**answers, fact: vc.representative}, [*weights, vc.size], walk.resume))
 
 
-def walked_pairs(primary: Ruleset, secondary: Ruleset, start: tuple[dict[str, Any], list[int]] | None = None
-                 ) -> Iterator[tuple[dict[str, Any], Walk, Walk]]:
+def walked_pairs(primary: Ruleset, secondary: Ruleset, start: tuple[dict[str, Any], list[int]] | None = None,
+                 same_interview: bool = False) -> Iterator[tuple[dict[str, Any], Walk, Walk]]:
     """Every complete path of ``primary``'s interview on the classes of both rule sets, with
     the relevance walk of each version on it (``engine.diff``). Both walks resume at each
     branch: the answer added is to the question ``primary`` asks next, which ``secondary``
     either asks at or after where it stopped, or does not ask at all (then it reads nothing
-    of it), so its snapshot stays valid."""
+    of it), so its snapshot stays valid. With ``same_interview`` (``engine.diff.same_interview``:
+    the same questions, conditions, answers and derived facts) the one walk serves both."""
     rulesets = [primary, secondary]
     first = start or ({}, [])
+    if same_interview:
+        for answers, _weight, walk in walked_paths(primary, start, classify_with=rulesets):
+            yield answers, walk, walk
+        return
     stack: list[tuple[dict[str, Any], Resume | None, Resume | None, Walk | None]] = [(first[0], None, None, None)]
     while stack:
         answers, resume_p, resume_s, done_s = stack.pop()

@@ -333,3 +333,35 @@ def test_decide_sign_with_only_the_contract_options(tmp_path, bundled_env, vt_ca
     assert_clean(refused)
     assert refused.returncode == 2 and "wrong passphrase" in refused.stderr
     assert os.path.getsize(tmp_path / "log.jsonl") > 0
+
+
+def _summary(report):
+    return (report.paths, report.unchanged, report.decided, sorted((k, c.paths) for k, c in report.changes.items()),
+            dict(report.new_paths), dict(report.removed_paths))
+
+
+def test_one_walk_for_both_versions_gives_the_same_report(tmp_path, ruleset, monkeypatch):
+    """A change of rules only (the interview is the same) is compared on one relevance walk;
+    the report must equal the one from walking both versions."""
+    import engine.diff as diff
+
+    new = copy_workspace(tmp_path / "ws")
+    edit(new / "40-data.yaml", "then: {allow: [identity, contact, signals]}", "then: {allow: [identity, signals]}")
+    changed = load_ruleset(new, use_cache=False)
+    assert diff.same_interview(ruleset, changed)
+    fast = _summary(compare(ruleset, changed, recipient="parent"))
+    monkeypatch.setattr(diff, "same_interview", lambda old, new: False)
+    slow = _summary(compare(ruleset, changed, recipient="parent"))
+    assert fast == slow
+    assert fast[3] and all("-contact" in kind for kind, _ in fast[3])
+
+
+def test_a_moved_threshold_or_a_new_answer_is_not_the_same_interview(tmp_path, ruleset):
+    import engine.diff as diff
+
+    moved = copy_workspace(tmp_path / "moved")
+    edit(moved / "00-ruleset.yaml", "    value: 12\n", "    value: 13\n")
+    assert not diff.same_interview(ruleset, load_ruleset(moved, use_cache=False))
+    texts = copy_workspace(tmp_path / "texts")
+    edit(texts / "10-questions.yaml", "Hoe oud is de jongere?", "Wat is de leeftijd van de jongere?")
+    assert diff.same_interview(ruleset, load_ruleset(texts, use_cache=False))
