@@ -47,7 +47,7 @@ release-demo: demo-key
 	echo "       or: DEELWIJZER_HOME=$(DEMO) $(BIN)/deelwijzer decide CASE --release $(DEMO)/release"
 
 test: $(STAMP) lint postgres
-	$(BIN)/python -m pytest -n 2 --durations=10
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -166,6 +166,7 @@ def fixed_home(monkeypatch) -> Path:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.mark.xdist_group("fixed-home")  # one fixed path: never two of these at once (make test runs -n 2)
 def test_settings(snap_compare, fixed_home: Path, ruleset) -> None:
     home = fixed_home
     prepare_home(home)
@@ -205,6 +206,7 @@ def test_what_next_when_not_sharing(snap_compare, home: Path, ruleset) -> None:
     assert snap_compare(make_app(home, ruleset), terminal_size=BIG, run_before=before)
 
 
+@pytest.mark.xdist_group("fixed-home")
 def test_dossier_view(snap_compare, fixed_home: Path, ruleset) -> None:
     """The dossier document before signing: the concept notice, the own weighing, the preview."""
     prepare_home(fixed_home)
