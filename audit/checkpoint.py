@@ -25,10 +25,10 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -105,16 +105,25 @@ def checkpoint_path(log_path: Path) -> Path:
     return log_path.with_name(log_path.stem + ".checkpoints.jsonl")
 
 
-def _payload(payload: bytes, source: str) -> CheckpointPayload:
+T = TypeVar("T")
+
+
+def signed_payload(payload: bytes, source: str, validate: Callable[[Any], T], what: str = "checkpoint") -> T:
+    """A signed checkpoint's payload: canonical JSON that ``validate`` accepts (a log's or the
+    organisation's checkpoint model). CheckpointError naming ``source`` and ``what`` otherwise."""
     try:
         obj = canonical.loads(payload)
         if not canonical.is_canonical(payload, obj):
-            raise CheckpointError(f"{source}: signed checkpoint payload is not canonical JSON", Code.NOT_CANONICAL)
-        return _ADAPTER.validate_python(obj)
+            raise CheckpointError(f"{source}: signed {what} payload is not canonical JSON", Code.NOT_CANONICAL)
+        return validate(obj)
     except CanonicalError as exc:
-        raise CheckpointError(f"{source}: malformed checkpoint: {exc.message}") from None
+        raise CheckpointError(f"{source}: malformed {what}: {exc.message}") from None
     except ValidationError as exc:
-        raise CheckpointError(f"{source}: malformed checkpoint: {record.validation_message(exc)}") from None
+        raise CheckpointError(f"{source}: malformed {what}: {record.validation_message(exc)}") from None
+
+
+def _payload(payload: bytes, source: str) -> CheckpointPayload:
+    return signed_payload(payload, source, _ADAPTER.validate_python)
 
 
 def parse_checkpoint_line(line: bytes, trust: TrustStore, source: str) -> Checkpoint:

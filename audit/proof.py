@@ -98,6 +98,23 @@ class ProofReport:
     index: int
 
 
+def open_proof_record(rec_line: bytes, trust: TrustStore) -> tuple[Any, dict[str, Any]]:
+    """The record line of an inclusion-proof bundle, opened and checked: signed by a trusted key
+    with the role ``record``, its payload a record naming that key, the key valid at its time.
+    ProofError otherwise (the file and the organisation store's proofs both use this)."""
+    try:
+        opened = open_envelope(rec_line, envelope.RECORD_TYPE, trust, RECORD_ROLES)
+        rec = record.parse_payload(opened.payload)
+    except AuditError as exc:
+        raise ProofError(f"record: {exc.message}", exc.code) from None
+    if rec["kid"] != opened.key.key_id:
+        raise ProofError("record: payload kid differs from the signing key", Code.MALFORMED_RECORD)
+    why = trust.invalid_at(opened.key.key_id, rec["ts"])
+    if why:
+        raise ProofError(f"record: {why}", Code.KEY_NOT_VALID_AT_TIME)
+    return opened, rec
+
+
 def _fields(bundle: dict[str, Any]) -> tuple[int, int, bytes, bytes, list[bytes]]:
     invalid = Code.INCLUSION_PROOF_INVALID
     if set(bundle) != {"v", "type", "record", "index", "tree_size", "proof", "checkpoint"} or bundle["v"] != 1 \
@@ -130,16 +147,7 @@ def verify_proof(bundle: dict[str, Any] | Path, trusted_keys: Path | TrustStore)
             raise ProofError("not a deelwijzer inclusion-proof bundle", Code.INCLUSION_PROOF_INVALID)
     trust = trusted_keys if isinstance(trusted_keys, TrustStore) else trustmod.load(Path(trusted_keys))
     index, size, rec_line, cp_line, path = _fields(bundle)
-    try:
-        opened = open_envelope(rec_line, envelope.RECORD_TYPE, trust, RECORD_ROLES)
-        rec = record.parse_payload(opened.payload)
-    except AuditError as exc:
-        raise ProofError(f"record: {exc.message}", exc.code) from None
-    if rec["kid"] != opened.key.key_id:
-        raise ProofError("record: payload kid differs from the signing key", Code.MALFORMED_RECORD)
-    why = trust.invalid_at(opened.key.key_id, rec["ts"])
-    if why:
-        raise ProofError(f"record: {why}", Code.KEY_NOT_VALID_AT_TIME)
+    opened, rec = open_proof_record(rec_line, trust)
     try:
         cp = parse_checkpoint_line(cp_line, trust, "checkpoint").payload
     except CheckpointError as exc:

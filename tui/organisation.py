@@ -105,21 +105,17 @@ class StoreState:
 
 
 class Recorder:
-    """Records signed decisions: through the store's background outbox when a store is configured,
-    else straight into the local log. One per session; ``close`` at the end."""
+    """Records signed decisions through the organisation store's background outbox (one per
+    session, only when a store is configured; without one the Signer writes the local log
+    directly). ``close`` at the end of the session."""
 
     def __init__(self, place: Place, on_change: Callable[[StoreState], None] | None = None) -> None:
+        from audit.store.outbox import Outbox
+
+        assert place.store_url is not None
         self.place = place
         self.on_change = on_change
-        self._box: Any = None
-        if place.store_url is not None:
-            from audit.store.outbox import Outbox
-
-            self._box = Outbox(place.local_log, place.store_url, background=True, on_push=self._pushed)
-
-    @property
-    def has_store(self) -> bool:
-        return self._box is not None
+        self._box: Any = Outbox(place.local_log, place.store_url, background=True, on_push=self._pushed)
 
     def _pushed(self, result: Any) -> None:  # from the pusher thread
         if self.on_change is not None:
@@ -132,41 +128,28 @@ class Recorder:
             alarm = f"{getattr(result.failure.code, 'value', result.failure.code)}: {result.failure.message}"
         return StoreState(result.waiting, result.error, alarm, bool(result.pending))
 
-    def state(self) -> StoreState | None:
-        """The count without a database (the local log and the push state file); None without a store."""
-        if self._box is None:
-            return None
+    def state(self) -> StoreState:
+        """The count without a database (the local log and the push state file)."""
         last = self._box.last
         return StoreState(self._box.waiting(), last.error if last is not None else None)
 
-    def push_waiting(self) -> StoreState | None:
+    def push_waiting(self) -> StoreState:
         """Push what waits (at the start of a session; blocking: call it from a worker thread)."""
-        if self._box is None:
-            return None
         state = self._state(self._box.push_waiting())
         if self.on_change is not None:
             self.on_change(state)
         return state
 
     def record(self, key: Any, *, decision: dict[str, Any], answers: dict[str, Any], actor: dict[str, str],
-               case_ref_source: str, weighing: str | None) -> tuple[Any, StoreState | None]:
+               case_ref_source: str, weighing: str | None) -> tuple[Any, StoreState]:
         """Append one signed record (durable locally when this returns); the store's state after."""
-        if self._box is None:
-            import audit
-
-            appended = audit.record_decision(self.place.local_log, key, decision=decision, answers=answers,
-                                             actor=actor, case_ref_source=case_ref_source, weighing=weighing)
-            return appended, None
         res = self._box.record(key, decision=decision, answers=answers, actor=actor,
                                case_ref_source=case_ref_source, weighing=weighing)
         return res.appended, self._state(res.push)
 
     def flush(self, timeout: float) -> None:
         """Wait until the outbox's thread has done what it was asked (or ``timeout`` seconds)."""
-        if self._box is not None:
-            self._box.flush(timeout)
+        self._box.flush(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        if self._box is not None:
-            self._box.close(timeout)
-            self._box = None
+        self._box.close(timeout)

@@ -32,15 +32,16 @@ from typing import Annotated, Any, Literal
 
 import psycopg
 from psycopg import IsolationLevel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from audit import canonical, envelope, record
-from audit.checkpoint import PrevRef, _append_line
+from audit.checkpoint import PrevRef, _append_line, signed_payload
 from audit.codes import Code
 from audit.consistency import check_proof, proof_bundle
 from audit.digest import sha256
-from audit.errors import CanonicalError, CheckpointError, EnvelopeError, ProofError, StoreError
+from audit.errors import CheckpointError, EnvelopeError, ProofError, StoreError
 from audit.keys import SigningKey
+from audit.proof import open_proof_record
 from audit.merkle import CompactRange, consistency_proof, inclusion_proof, leaf_hash, verify_inclusion
 from audit.record import Hex64, KeyId, Ts, Uuid4
 from audit.signed import open_envelope
@@ -79,15 +80,7 @@ class OrgCheckpoint:
 
 
 def _payload(data: bytes, source: str) -> OrgCheckpointPayload:
-    try:
-        obj = canonical.loads(data)
-        if not canonical.is_canonical(data, obj):
-            raise CheckpointError(f"{source}: signed organisation checkpoint is not canonical JSON", Code.NOT_CANONICAL)
-        return OrgCheckpointPayload.model_validate(obj)
-    except CanonicalError as exc:
-        raise CheckpointError(f"{source}: malformed organisation checkpoint: {exc.message}") from None
-    except ValidationError as exc:
-        raise CheckpointError(f"{source}: malformed organisation checkpoint: {record.validation_message(exc)}") from None
+    return signed_payload(data, source, OrgCheckpointPayload.model_validate, "organisation checkpoint")
 
 
 def parse_line(line: bytes, trust: TrustStore, source: str) -> OrgCheckpoint:
@@ -506,16 +499,7 @@ def verify_org_proof(bundle: dict[str, Any], trust: TrustStore) -> OrgProofRepor
         raise ProofError(f"malformed proof bundle: {exc}", invalid) from None
     if any(len(h) != 32 for h in path):
         raise ProofError("proof hashes must be 32 bytes", invalid)
-    try:
-        opened = open_envelope(rec_line, envelope.RECORD_TYPE, trust, ("record",))
-        rec = record.parse_payload(opened.payload)
-    except (EnvelopeError, record.PayloadError) as exc:
-        raise ProofError(f"record: {exc.message}", exc.code) from None
-    if rec["kid"] != opened.key.key_id:
-        raise ProofError("record: payload kid differs from the signing key", Code.MALFORMED_RECORD)
-    why = trust.invalid_at(opened.key.key_id, rec["ts"])
-    if why:
-        raise ProofError(f"record: {why}", Code.KEY_NOT_VALID_AT_TIME)
+    opened, rec = open_proof_record(rec_line, trust)
     try:
         cp = parse_line(cp_line, trust, "checkpoint").payload
     except CheckpointError as exc:
